@@ -322,7 +322,7 @@ mod tests {
         let json = serde_json::to_vec(&msg).unwrap();
         assert_eq!(
             decode_message::<proto::Ping>(&bin, 1024).unwrap(),
-            (msg.clone(), Encoding::Binary)
+            (msg, Encoding::Binary)
         );
         assert_eq!(
             decode_message::<proto::Ping>(&json, 1024).unwrap(),

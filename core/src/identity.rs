@@ -59,6 +59,7 @@ pub struct Identity {
     /// reduced), kept so that we write back the bytes we read.
     expanded: Zeroizing<[u8; 64]>,
     secret: ExpandedSecretKey,
+    public: VerifyingKey,
     address: OnionAddress,
 }
 
@@ -83,6 +84,7 @@ impl Identity {
         Ok(Self {
             expanded: Zeroizing::new(*expanded),
             secret,
+            public,
             address,
         })
     }
@@ -107,7 +109,7 @@ impl Identity {
         let mut buf = Vec::with_capacity(context.prefix().len() + message.len());
         buf.extend_from_slice(context.prefix());
         buf.extend_from_slice(message);
-        raw_sign::<Sha512>(&self.secret, &buf, self.address.verifying_key()).to_bytes()
+        raw_sign::<Sha512>(&self.secret, &buf, &self.public).to_bytes()
     }
 }
 
@@ -137,8 +139,7 @@ pub fn verify(
     buf.extend_from_slice(message);
     signer
         .verifying_key()
-        .verify_strict(&buf, &signature)
-        .is_ok()
+        .is_some_and(|key| key.verify_strict(&buf, &signature).is_ok())
 }
 
 #[cfg(test)]

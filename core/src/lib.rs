@@ -15,6 +15,7 @@ pub mod codec;
 pub mod hsdir;
 pub mod identity;
 pub mod network;
+pub mod node;
 pub mod onion;
 pub mod pow;
 pub mod record;
@@ -39,5 +40,6 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 pub use identity::Identity;
 pub use network::{NetworkName, NetworkParams};
+pub use node::{Input, Node, NodeConfig, Output, Timestamp};
 pub use onion::OnionAddress;
 pub use record::{RecordBody, RecordError, Role, SignedRecord};

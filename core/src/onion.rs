@@ -80,11 +80,12 @@ impl OnionError {
 
 /// A validated v3 onion address; equivalent to its ed25519 public key.
 ///
-/// Holds the decompressed key so that verifying a signature does not pay for
-/// point decompression again.
+/// Holds only the 32 compressed key bytes (validated once, at construction),
+/// so that tables of millions of peers stay small; signature checks
+/// decompress the point when they need it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OnionAddress {
-    key: VerifyingKey,
+    key: [u8; 32],
 }
 
 impl PartialOrd for OnionAddress {
@@ -107,7 +108,7 @@ impl OnionAddress {
         if key.is_weak() {
             return Err(OnionError::InvalidKey);
         }
-        Ok(Self { key })
+        Ok(Self { key: public_key })
     }
 
     /// Strict parse of `<56 lowercase base32 chars>` with an optional
@@ -150,12 +151,13 @@ impl OnionAddress {
 
     /// The ed25519 public key (the onion service's identity key).
     pub fn public_key(&self) -> &[u8; 32] {
-        self.key.as_bytes()
+        &self.key
     }
 
-    /// The verifying key.
-    pub fn verifying_key(&self) -> &VerifyingKey {
-        &self.key
+    /// The verifying key (decompresses the point). `None` is unreachable for
+    /// an address built by this module, which validated the point.
+    pub fn verifying_key(&self) -> Option<VerifyingKey> {
+        VerifyingKey::from_bytes(&self.key).ok()
     }
 
     /// The 56-character base32 part, without `.onion`.

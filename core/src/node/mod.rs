@@ -1,0 +1,568 @@
+//! The sans-IO node: a state machine fed with inputs and polled for outputs.
+//!
+//! Modelled on quinn-proto and str0m. The node never reads a clock, opens a
+//! socket or spawns a task: the driver (the native tokio node, the simulator,
+//! a JS driver) owns all I/O and feeds the node what happened.
+//!
+//! # API families
+//!
+//! - **Construction:** [`Node::new`] takes the identity, the configuration, a
+//!   32-byte RNG seed and the current time. Same seed and same inputs give
+//!   the same outputs, byte for byte.
+//! - **Inputs** (`handle_*`): [`Node::handle_input`] for connection events
+//!   and received bytes, [`Node::handle_timeout`] when the deadline from
+//!   [`Node::poll_timeout`] has passed, [`Node::handle_peer_list`] for a
+//!   bootstrap list fetched over HTTP.
+//! - **Application commands:** [`Node::add_bootstrap`], [`Node::send`],
+//!   [`Node::shutdown`].
+//! - **Outputs** (`poll_*`): [`Node::poll_output`] until it returns `None`,
+//!   then [`Node::poll_timeout`] for the next deadline.
+//! - **Getters:** [`Node::address`], [`Node::own_record`], [`Node::peers`],
+//!   [`Node::peer_list`], [`Node::stats`].
+//!
+//! # The one rule
+//!
+//! After every input or command, drain [`Node::poll_output`] until it returns
+//! `None`, act on each output, then wait until the deadline of
+//! [`Node::poll_timeout`] or the next input, whichever comes first.
+//!
+//! ```ignore
+//! loop {
+//!     while let Some(out) = node.poll_output() {
+//!         match out {
+//!             Output::Transmit { conn, bytes } => { /* write bytes to conn */ }
+//!             Output::Dial { conn, onion, tcp_endpoint } => { /* open a stream */ }
+//!             Output::Close { conn } => { /* close it */ }
+//!             Output::Event(e) => { /* tell the application */ }
+//!         }
+//!     }
+//!     let deadline = node.poll_timeout();
+//!     // wait for I/O or the deadline, then:
+//!     // node.handle_input(now, input) or node.handle_timeout(now)
+//! }
+//! ```
+
+use std::net::SocketAddr;
+
+use crate::identity::Identity;
+use crate::network::NetworkParams;
+use crate::onion::OnionAddress;
+use crate::proto;
+use crate::record::{Role, SignedRecord};
+
+/// A point in time: milliseconds since the Unix epoch, as the driver sees
+/// it. Drivers with a monotonic clock anchor it once (`unix_at_start +
+/// elapsed`), so that the node's timers never run backwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    /// From Unix milliseconds.
+    pub const fn from_millis(ms: u64) -> Self {
+        Self(ms)
+    }
+    /// From Unix seconds.
+    pub const fn from_secs(s: u64) -> Self {
+        Self(s.saturating_mul(1000))
+    }
+    /// Unix milliseconds.
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+    /// Unix seconds (rounded down), the unit of record times.
+    pub const fn as_secs(self) -> u64 {
+        self.0 / 1000
+    }
+    /// This time plus `ms` milliseconds (saturating).
+    pub const fn plus_millis(self, ms: u64) -> Self {
+        Self(self.0.saturating_add(ms))
+    }
+}
+
+/// Identifies one stream between this node and a peer. Inbound ids are chosen
+/// by the driver; outbound ids are chosen by the node in [`Output::Dial`].
+/// The two never collide: the node allocates from the upper half of the id
+/// space (`conn.0 >= 1 << 63`), the driver must use the lower half.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnectionId(pub u64);
+
+/// Who opened a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// A peer dialled us.
+    Inbound,
+    /// We dialled (in answer to an [`Output::Dial`]).
+    Outbound,
+}
+
+/// Something that happened outside the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// A stream is open. For outbound streams `conn` is the id from the
+    /// [`Output::Dial`] that asked for it.
+    ConnectionOpened {
+        /// The stream.
+        conn: ConnectionId,
+        /// Who opened it.
+        direction: Direction,
+    },
+    /// A dial asked for by [`Output::Dial`] failed before a stream opened.
+    DialFailed {
+        /// The id from the dial.
+        conn: ConnectionId,
+        /// Human-readable reason, for logs and events.
+        reason: String,
+    },
+    /// Bytes arrived on a stream.
+    Received {
+        /// The stream.
+        conn: ConnectionId,
+        /// The bytes, in order; any split is allowed.
+        bytes: &'a [u8],
+    },
+    /// The stream is closed (by the peer, an error, or after [`Output::Close`]).
+    ConnectionClosed {
+        /// The stream.
+        conn: ConnectionId,
+    },
+}
+
+/// Something the driver must do, or tell the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Write these bytes (whole frames) to the stream, in order.
+    Transmit {
+        /// The stream.
+        conn: ConnectionId,
+        /// Bytes to write.
+        bytes: Vec<u8>,
+    },
+    /// Open a stream to a peer; answer with [`Input::ConnectionOpened`]
+    /// (direction outbound) or [`Input::DialFailed`].
+    Dial {
+        /// Id of the stream to be.
+        conn: ConnectionId,
+        /// The peer's onion address (what a Tor transport dials).
+        onion: OnionAddress,
+        /// The peer's loopback endpoint, only when the node is configured
+        /// for the tcp transport ([`NodeConfig::tcp_transport`]); a node on
+        /// a Tor transport never emits one.
+        tcp_endpoint: Option<SocketAddr>,
+    },
+    /// Close the stream after writing what was transmitted before.
+    Close {
+        /// The stream.
+        conn: ConnectionId,
+    },
+    /// Something the application may want to know.
+    Event(Event),
+}
+
+/// Why a handshake or connection failed, as seen by this node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureReason {
+    /// Stable machine-readable code (`wrong_network`, `bad_record:...`, ...).
+    pub code: String,
+    /// Human-readable text.
+    pub message: String,
+}
+
+/// What the application hears about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A new identity entered the table (with a verified record).
+    PeerDiscovered {
+        /// The peer.
+        onion: OnionAddress,
+        /// Who told us (`None` when we contacted it directly or it was a
+        /// bootstrap entry).
+        learned_from: Option<OnionAddress>,
+    },
+    /// A peer has an authenticated live connection with us.
+    PeerOnline {
+        /// The peer.
+        onion: OnionAddress,
+    },
+    /// A peer is considered offline (connection lost and not re-established,
+    /// or dials failing).
+    PeerOffline {
+        /// The peer.
+        onion: OnionAddress,
+    },
+    /// A known peer's record was replaced by one with a higher sequence.
+    RecordUpdated {
+        /// The peer.
+        onion: OnionAddress,
+        /// The new sequence number.
+        sequence: u64,
+    },
+    /// Application data from an authenticated participant.
+    Message {
+        /// The sender (the authenticated peer of the connection).
+        from: OnionAddress,
+        /// The payload.
+        data: Vec<u8>,
+    },
+    /// A connection failed to authenticate or broke the protocol.
+    HandshakeFailed {
+        /// The stream.
+        conn: ConnectionId,
+        /// The peer, when known.
+        peer: Option<OnionAddress>,
+        /// Why.
+        reason: FailureReason,
+    },
+    /// A peer answered with an error frame.
+    PeerError {
+        /// The peer.
+        peer: OnionAddress,
+        /// Error code from the frame.
+        code: proto::ErrorCode,
+        /// Message from the frame.
+        message: String,
+    },
+}
+
+/// Why [`Node::send`] refused a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The destination is not in the table.
+    #[error("unknown peer")]
+    UnknownPeer,
+    /// The destination is known but has no live connection and cannot be
+    /// dialled now.
+    #[error("peer is offline")]
+    PeerOffline,
+    /// The destination is a router; routers refuse application data.
+    #[error("peer is a router and refuses application data")]
+    RouterRefuses,
+    /// This node is a router and does not send application data.
+    #[error("this node is a router and does not send application data")]
+    LocalIsRouter,
+    /// Larger than the configured maximum.
+    #[error("message of {len} bytes exceeds the maximum of {max}")]
+    TooLarge {
+        /// Message length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The per-peer queue is full.
+    #[error("send queue for this peer is full")]
+    QueueFull,
+    /// The node is shutting down.
+    #[error("node is shut down")]
+    ShutDown,
+}
+
+impl SendError {
+    /// Stable machine-readable code (HTTP API, wasm).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownPeer => "unknown_peer",
+            Self::PeerOffline => "peer_offline",
+            Self::RouterRefuses => "router_refuses",
+            Self::LocalIsRouter => "local_is_router",
+            Self::TooLarge { .. } => "too_large",
+            Self::QueueFull => "queue_full",
+            Self::ShutDown => "shut_down",
+        }
+    }
+}
+
+/// Node configuration. Durations are in milliseconds.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Network parameters every peer must share.
+    pub params: NetworkParams,
+    /// This node's role.
+    pub role: Role,
+    /// Virtual ports to publish in our record.
+    pub ports: Vec<u16>,
+    /// Proof-of-work nonce for our key on this network, already solved.
+    pub pow_nonce: u64,
+    /// Difficulty the nonce meets (claimed in our record).
+    pub pow_difficulty: u8,
+    /// `Some(endpoint)` only on the loopback tcp transport: published in our
+    /// record and allows dialling endpoints from records. `None` on Tor
+    /// transports: never publish nor dial an IP endpoint.
+    pub tcp_transport: Option<SocketAddr>,
+    /// Sequence number to start from (persisted by the driver, so a restart
+    /// issues a record newer than any it issued before).
+    pub initial_sequence: u64,
+    /// Outbound connections the node tries to keep.
+    pub target_outbound: usize,
+    /// Most simultaneous connections (inbound + outbound).
+    pub max_connections: usize,
+    /// Peer-table capacity.
+    pub table_capacity: usize,
+    /// Most table entries one source may have inserted.
+    pub max_per_source: usize,
+    /// Period of get-peers gossip to a random connected peer.
+    pub gossip_interval_ms: u64,
+    /// Period of pings on idle connections.
+    pub ping_interval_ms: u64,
+    /// A connection silent this long is closed.
+    pub idle_timeout_ms: u64,
+    /// A handshake not finished in this time is aborted.
+    pub handshake_timeout_ms: u64,
+    /// Largest application message.
+    pub max_message_len: usize,
+    /// Largest frame accepted or sent.
+    pub max_frame_len: usize,
+}
+
+impl NodeConfig {
+    /// Defaults for a network.
+    pub fn new(params: NetworkParams, role: Role, pow_nonce: u64, pow_difficulty: u8) -> Self {
+        Self {
+            params,
+            role,
+            ports: Vec::new(),
+            pow_nonce,
+            pow_difficulty,
+            tcp_transport: None,
+            initial_sequence: 0,
+            target_outbound: 8,
+            max_connections: 64,
+            table_capacity: 10_000,
+            max_per_source: 1_000,
+            gossip_interval_ms: 30_000,
+            ping_interval_ms: 60_000,
+            idle_timeout_ms: 180_000,
+            handshake_timeout_ms: 30_000,
+            max_message_len: 1 << 20,
+            max_frame_len: crate::codec::DEFAULT_MAX_FRAME_LEN + 1024,
+        }
+    }
+}
+
+/// Status of a peer as this node sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeerStatus {
+    /// Never had contact, or not recently.
+    Unknown,
+    /// Authenticated live connection now, or very recently.
+    Online,
+    /// Contact lost or dials failing.
+    Offline,
+}
+
+/// One table entry as the application sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// The verified record.
+    pub record: SignedRecord,
+    /// Online / offline / unknown.
+    pub status: PeerStatus,
+    /// Last authenticated contact, if any.
+    pub last_seen: Option<Timestamp>,
+    /// Who told us about it; `None` for direct contact or bootstrap.
+    pub learned_from: Option<OnionAddress>,
+    /// Whether we ever had an authenticated connection with it.
+    pub direct: bool,
+    /// Consecutive failed dials.
+    pub failures: u32,
+    /// Whether a live authenticated connection exists now.
+    pub connected: bool,
+}
+
+/// Counters for status pages and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    /// Authenticated connections now.
+    pub connections: usize,
+    /// Table entries now.
+    pub known_peers: usize,
+    /// Frames sent since start.
+    pub frames_sent: u64,
+    /// Frames received since start.
+    pub frames_received: u64,
+    /// Bytes sent since start.
+    pub bytes_sent: u64,
+    /// Bytes received since start.
+    pub bytes_received: u64,
+    /// Records refused, by [`RecordError::code`](crate::record::RecordError::code).
+    pub records_rejected: Vec<(String, u64)>,
+}
+
+/// Which peers a get-peers answer or a bootstrap list holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerFilter {
+    /// Only this role (`None`: any).
+    pub role: Option<Role>,
+    /// Only peers seen online.
+    pub online_only: bool,
+    /// At most this many entries (the node also caps it, PROTOCOL.md).
+    pub max: usize,
+}
+
+impl Default for PeerFilter {
+    fn default() -> Self {
+        Self {
+            role: None,
+            online_only: false,
+            max: 1_000,
+        }
+    }
+}
+
+/// Why a node could not be created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    /// Our own record does not verify (bad PoW for this key and network,
+    /// difficulty below the network minimum, ...).
+    #[error("own record is invalid: {0}")]
+    OwnRecord(#[from] crate::record::RecordError),
+}
+
+/// The sans-IO TorPeer node. See the [module docs](self).
+#[derive(Debug)]
+pub struct Node {
+    identity: Identity,
+    config: NodeConfig,
+    own_record: SignedRecord,
+}
+
+// SKELETON (issue 3): the API below is the contract drivers program against;
+// the behaviour behind it is filled in by the node implementation.
+impl Node {
+    /// A node with `identity`, started at `now`.
+    pub fn new(
+        identity: Identity,
+        config: NodeConfig,
+        seed: [u8; 32],
+        now: Timestamp,
+    ) -> Result<Self, NodeError> {
+        let _ = seed;
+        let body = crate::record::RecordBody {
+            address: identity.address(),
+            network: config.params.name.clone(),
+            role: config.role,
+            ports: config.ports.clone(),
+            issued_at: now.as_secs(),
+            sequence: config.initial_sequence.saturating_add(1),
+            pow_difficulty: config.pow_difficulty,
+            pow_nonce: config.pow_nonce,
+            tcp_endpoint: config.tcp_transport,
+        };
+        let own_record = body.sign(&identity)?;
+        own_record.verify(&config.params, now.as_secs())?;
+        Ok(Self {
+            identity,
+            config,
+            own_record,
+        })
+    }
+
+    /// Feed an event from the driver.
+    pub fn handle_input(&mut self, now: Timestamp, input: Input<'_>) {
+        let _ = (now, input);
+    }
+
+    /// Call when the deadline from [`Node::poll_timeout`] has passed.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        let _ = now;
+    }
+
+    /// Verify and admit the records of a bootstrap list fetched over HTTP
+    /// (or loaded from disk). `source` is the node that served it, if known.
+    /// Returns how many records were admitted or updated.
+    pub fn handle_peer_list(
+        &mut self,
+        now: Timestamp,
+        list: &proto::PeerList,
+        source: Option<OnionAddress>,
+    ) -> usize {
+        let _ = (now, list, source);
+        0
+    }
+
+    /// Dial this peer and keep it as a bootstrap contact. `tcp_endpoint` is
+    /// used only on the tcp transport.
+    pub fn add_bootstrap(
+        &mut self,
+        now: Timestamp,
+        onion: OnionAddress,
+        tcp_endpoint: Option<SocketAddr>,
+    ) {
+        let _ = (now, onion, tcp_endpoint);
+    }
+
+    /// Queue application data to a participant.
+    pub fn send(
+        &mut self,
+        now: Timestamp,
+        to: &OnionAddress,
+        data: Vec<u8>,
+    ) -> Result<(), SendError> {
+        let _ = (now, data);
+        let _ = to;
+        Err(SendError::UnknownPeer)
+    }
+
+    /// Say goodbye to every peer and close all connections.
+    pub fn shutdown(&mut self, now: Timestamp) {
+        let _ = now;
+    }
+
+    /// The next output, `None` when drained.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Output> {
+        None
+    }
+
+    /// The earliest deadline at which [`Node::handle_timeout`] must be called.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        None
+    }
+
+    /// Our onion address.
+    pub fn address(&self) -> OnionAddress {
+        self.identity.address()
+    }
+
+    /// Our current signed record.
+    pub fn own_record(&self) -> &SignedRecord {
+        &self.own_record
+    }
+
+    /// Our configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// A snapshot of the peer table, ordered by onion address.
+    pub fn peers(&self) -> Vec<PeerInfo> {
+        Vec::new()
+    }
+
+    /// One peer, if known.
+    pub fn peer(&self, onion: &OnionAddress) -> Option<PeerInfo> {
+        let _ = onion;
+        None
+    }
+
+    /// The bootstrap list served over HTTP: our own record first, then the
+    /// table's entries that pass `filter`.
+    pub fn peer_list(&self, now: Timestamp, filter: &PeerFilter) -> proto::PeerList {
+        let _ = filter;
+        proto::PeerList {
+            network: self.config.params.name.to_string(),
+            source: self.address().to_string(),
+            generated_at: now.as_secs(),
+            peers: vec![proto::PeerEntry {
+                record: Some(self.own_record.to_proto()),
+                status: proto::PeerStatus::Online as i32,
+                last_seen: now.as_secs(),
+                learned_from: String::new(),
+            }],
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> NodeStats {
+        NodeStats::default()
+    }
+}
