@@ -1,0 +1,9 @@
+//! `torpeer-node`: the TorPeer node on tokio, and the building blocks of the
+//! `torpeer` command line.
+//!
+//! The protocol lives in `torpeer-core`; this crate owns every side effect:
+//! files (HiddenServiceDir, persisted state), threads (the PoW solver),
+//! clocks, sockets and Tor.
+
+pub mod hsdir_fs;
+pub mod pow_solver;

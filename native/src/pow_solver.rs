@@ -1,0 +1,1 @@
+//! The multi-threaded proof-of-work solver.
