@@ -242,7 +242,18 @@ fn verify(args: VerifyArgs) -> CliResult {
         None => unix_now()?,
     };
     let params = NetworkParams::new(args.network.clone()).with_min_difficulty(args.difficulty);
-    let verdicts = match parse(&bytes, args.list)? {
+    let parsed = match parse(&bytes, args.list) {
+        Ok(p) => p,
+        Err(e) => {
+            if let (true, CliError::Invalid { code, message }) = (args.json, &e) {
+                output::print_json(&serde_json::json!({
+                    "ok": false, "code": code, "message": message,
+                }))?;
+            }
+            return Err(e);
+        }
+    };
+    let verdicts = match parsed {
         Parsed::One(r) => vec![judge(&r, &params, now)],
         Parsed::List(l) => l
             .peers
