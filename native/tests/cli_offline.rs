@@ -1,7 +1,6 @@
 //! The offline `torpeer` commands through the real binary: output shapes,
 //! exit codes (0 ok, 1 invalid, 2 usage or I/O) and cross-command agreement.
 
-
 // Test helpers outside #[test] fns: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::path::Path;
