@@ -63,6 +63,9 @@ use crate::table::{Entry, PeerTable, Provenance, TableLimits};
 
 use conn::Conn;
 
+#[cfg(test)]
+mod tests;
+
 pub use handshake::{Signer, TRANSCRIPT_LABEL, transcript};
 
 /// A point in time: milliseconds since the Unix epoch, as the driver sees
