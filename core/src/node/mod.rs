@@ -26,20 +26,36 @@
 //! `None`, act on each output, then wait until the deadline of
 //! [`Node::poll_timeout`] or the next input, whichever comes first.
 //!
-//! ```ignore
-//! loop {
+//! ```
+//! use torpeer_core::node::{Input, Node, NodeConfig, Output, Timestamp};
+//! use torpeer_core::{Identity, NetworkName, NetworkParams, Role};
+//!
+//! // A throwaway network with a trivial proof-of-work.
+//! let params = NetworkParams::new(NetworkName::new("doc-example").unwrap()).with_min_difficulty(0);
+//! let identity = Identity::from_seed(&[1; 32]).unwrap();
+//! let config = NodeConfig::new(params, Role::Participant, 0, 0);
+//! let mut now = Timestamp::from_secs(1_800_000_000);
+//! let mut node = Node::new(identity, config, [7; 32], now).unwrap();
+//!
+//! for _ in 0..3 {
 //!     while let Some(out) = node.poll_output() {
 //!         match out {
 //!             Output::Transmit { conn, bytes } => { /* write bytes to conn */ }
-//!             Output::Dial { conn, onion, tcp_endpoint } => { /* open a stream */ }
+//!             Output::Dial { conn, onion, tcp_endpoint } => {
+//!                 // open a stream; here every dial fails
+//!                 node.handle_input(now, Input::DialFailed { conn, reason: "offline".into() });
+//!             }
 //!             Output::Close { conn } => { /* close it */ }
 //!             Output::Event(e) => { /* tell the application */ }
 //!         }
 //!     }
-//!     let deadline = node.poll_timeout();
-//!     // wait for I/O or the deadline, then:
-//!     // node.handle_input(now, input) or node.handle_timeout(now)
+//!     // Wait for I/O or the deadline; here: jump to the deadline.
+//!     if let Some(deadline) = node.poll_timeout() {
+//!         now = now.max(deadline);
+//!         node.handle_timeout(now);
+//!     }
 //! }
+//! assert_eq!(node.stats().connections, 0);
 //! ```
 
 mod conn;

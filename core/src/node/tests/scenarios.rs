@@ -9,9 +9,7 @@ use crate::testutil::{identity, params, record};
 
 fn online(net: &Net, i: usize, j: usize) -> bool {
     let onion = net.addr(j);
-    net.events_of(i)
-        .iter()
-        .any(|e| *e == Event::PeerOnline { onion })
+    net.events_of(i).contains(&Event::PeerOnline { onion })
 }
 
 fn failure_codes(net: &Net, i: usize) -> Vec<String> {
