@@ -751,3 +751,24 @@ fn tcp_transport_dials_endpoints_from_records() {
     }
     assert_eq!(dialled, Some("127.0.0.1:4002".parse().unwrap()));
 }
+
+#[test]
+fn pushes_are_rate_limited_and_gossip_recovers_the_rest() {
+    let mut net = Net::new();
+    let mut cfg = config(params(), 10, Role::Router);
+    cfg.push_burst = 1;
+    cfg.push_refill_ms = 3_600_000;
+    let h = net.add(10, cfg);
+    let p = net.add_default(11, Role::Participant);
+    net.connect(p, h);
+    for n in 12..16 {
+        let i = net.add_default(n, Role::Participant);
+        net.connect(i, h);
+    }
+    // Four joins, one push allowed: p knows the hub and one other.
+    assert_eq!(net.nodes[p].stats().known_peers, 2);
+    // Periodic get-peers fills in the rest.
+    net.advance(200_000);
+    assert_eq!(net.nodes[p].stats().known_peers, 5);
+    assert!(net.nodes[p].stats().gossip_rounds >= 1);
+}
