@@ -367,6 +367,9 @@ pub struct NodeConfig {
     pub dial_check_ms: u64,
     /// Messages queued per peer while it is being dialled.
     pub send_queue_len: usize,
+    /// Verification memo shared by many nodes of one process (simulators
+    /// only; see [`VerifyCache`](crate::table::VerifyCache)). `None` by default.
+    pub verify_cache: Option<std::sync::Arc<dyn crate::table::VerifyCache>>,
 }
 
 impl NodeConfig {
@@ -401,6 +404,7 @@ impl NodeConfig {
             offline_after_failures: 3,
             dial_check_ms: 10_000,
             send_queue_len: 64,
+            verify_cache: None,
         }
     }
 }
@@ -548,7 +552,8 @@ impl Node {
             source_refill_ms: config.source_refill_ms,
             allow_tcp_endpoints: config.tcp_transport.is_some(),
         };
-        let table = PeerTable::new(identity.address(), config.params.clone(), limits, salt);
+        let mut table = PeerTable::new(identity.address(), config.params.clone(), limits, salt);
+        table.set_verify_cache(config.verify_cache.clone());
         let mut node = Self {
             identity,
             own_record,
