@@ -14,6 +14,7 @@
 pub mod codec;
 pub mod hsdir;
 pub mod identity;
+pub mod keccak;
 pub mod network;
 pub mod node;
 pub mod onion;
