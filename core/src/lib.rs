@@ -20,6 +20,7 @@ pub mod node;
 pub mod onion;
 pub mod pow;
 pub mod record;
+pub mod verify;
 
 /// Generated protobuf types (prost) with canonical proto3 JSON (pbjson).
 #[allow(
