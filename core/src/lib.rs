@@ -14,6 +14,7 @@
 pub mod codec;
 pub mod hsdir;
 pub mod identity;
+pub mod keccak;
 pub mod network;
 pub mod node;
 pub mod onion;
@@ -22,6 +23,7 @@ pub mod record;
 pub mod table;
 #[cfg(test)]
 mod testutil;
+pub mod verify;
 
 /// Generated protobuf types (prost) with canonical proto3 JSON (pbjson).
 #[allow(
