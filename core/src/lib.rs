@@ -21,9 +21,10 @@ pub mod onion;
 pub mod pow;
 pub mod record;
 pub mod table;
+pub mod verify;
+
 #[cfg(test)]
 mod testutil;
-pub mod verify;
 
 /// Generated protobuf types (prost) with canonical proto3 JSON (pbjson).
 #[allow(
