@@ -261,7 +261,8 @@ pub struct PeerTable {
     limits: TableLimits,
     params: NetworkParams,
     salt: [u8; 32],
-    entries: BTreeMap<OnionAddress, Entry>,
+    /// Keyed by public key (the same order as [`OnionAddress`]).
+    entries: BTreeMap<[u8; 32], Entry>,
     /// Entries that may be evicted first: never contacted, oldest first.
     evictable: BTreeSet<(Timestamp, OnionAddress)>,
     /// `(expires_at_secs, onion)` of every entry.
@@ -368,26 +369,24 @@ impl PeerTable {
 
     /// One entry.
     pub fn get(&self, onion: &OnionAddress) -> Option<&Entry> {
-        self.entries.get(onion)
+        self.entries.get(onion.public_key())
     }
 
     /// One entry, for status updates (record and provenance stay private).
     pub fn get_mut(&mut self, onion: &OnionAddress) -> Option<&mut Entry> {
-        self.entries.get_mut(onion)
+        self.entries.get_mut(onion.public_key())
     }
 
     /// All entries, ordered by onion address.
     pub fn iter(&self) -> impl Iterator<Item = (&OnionAddress, &Entry)> {
-        self.entries.iter()
+        self.entries.values().map(|e| (&e.record.body.address, e))
     }
 
-    /// The first entry at or after `key` (wrapping), for cheap random
-    /// sampling without keeping an index.
-    pub fn at_or_after(&self, key: &OnionAddress) -> Option<(&OnionAddress, &Entry)> {
-        self.entries
-            .range(key..)
-            .next()
-            .or_else(|| self.entries.iter().next())
+    /// The sequence held for a public key, without building an
+    /// [`OnionAddress`] (which validates the curve point): the cheap
+    /// duplicate check gossip runs before parsing a wire record.
+    pub fn held_sequence(&self, public_key: &[u8; 32]) -> Option<u64> {
+        self.entries.get(public_key).map(|e| e.record.body.sequence)
     }
 
     /// The salted bucket of a source.
@@ -472,12 +471,12 @@ impl PeerTable {
         if onion == self.own {
             return Err(Rejected::OwnRecord);
         }
-        if let Some(held) = self.entries.get(&onion)
+        if let Some(held) = self.entries.get(onion.public_key())
             && record.body.sequence <= held.record.body.sequence
         {
             return Ok(Admitted::Unchanged);
         }
-        let is_new = !self.entries.contains_key(&onion);
+        let is_new = !self.entries.contains_key(onion.public_key());
         let bucket = provenance.source().map(|s| self.source_bucket(&s));
         if let Some(b) = bucket {
             if is_new && self.per_source.get(&b).copied().unwrap_or(0) >= self.limits.max_per_source
@@ -506,7 +505,7 @@ impl PeerTable {
         provenance: Provenance,
     ) -> Result<Admitted, Rejected> {
         let onion = verified.0.body.address;
-        if let Some(held) = self.entries.get(&onion)
+        if let Some(held) = self.entries.get(onion.public_key())
             && verified.0.body.sequence <= held.record.body.sequence
         {
             if provenance == Provenance::Direct {
@@ -514,7 +513,7 @@ impl PeerTable {
             }
             return Ok(Admitted::Unchanged);
         }
-        if !self.entries.contains_key(&onion)
+        if !self.entries.contains_key(onion.public_key())
             && let Some(b) = provenance.source().map(|s| self.source_bucket(&s))
             && self.per_source.get(&b).copied().unwrap_or(0) >= self.limits.max_per_source
         {
@@ -539,11 +538,11 @@ impl PeerTable {
             .body
             .issued_at
             .saturating_add(self.params.record_ttl_secs);
-        if let Some(entry) = self.entries.get(&onion) {
+        if let Some(entry) = self.entries.get(onion.public_key()) {
             let old_expiry = entry.expires_at(&self.params);
             self.expiry.remove(&(old_expiry, onion));
             self.expiry.insert((expires, onion));
-            if let Some(entry) = self.entries.get_mut(&onion) {
+            if let Some(entry) = self.entries.get_mut(onion.public_key()) {
                 entry.record = record;
             }
             if provenance == Provenance::Direct {
@@ -563,7 +562,7 @@ impl PeerTable {
         }
         self.expiry.insert((expires, onion));
         self.entries.insert(
-            onion,
+            *onion.public_key(),
             Entry {
                 record,
                 provenance,
@@ -582,7 +581,7 @@ impl PeerTable {
     /// Mark an entry as directly contacted: it leaves its source bucket and
     /// the evict-first set.
     pub fn make_direct(&mut self, onion: &OnionAddress) {
-        let Some(entry) = self.entries.get(onion) else {
+        let Some(entry) = self.entries.get(onion.public_key()) else {
             return;
         };
         if entry.direct {
@@ -593,7 +592,7 @@ impl PeerTable {
         if let Some(s) = provenance.source() {
             self.uncount_source(&s);
         }
-        if let Some(entry) = self.entries.get_mut(onion) {
+        if let Some(entry) = self.entries.get_mut(onion.public_key()) {
             entry.direct = true;
             entry.provenance = Provenance::Direct;
         }
@@ -617,7 +616,6 @@ impl PeerTable {
             return true;
         }
         let victim = self
-            .entries
             .iter()
             .filter(|(_, e)| e.conn.is_none() && e.status == PeerStatus::Offline)
             .min_by_key(|(o, e)| (e.last_seen, **o))
@@ -633,7 +631,7 @@ impl PeerTable {
 
     /// Remove an entry and its index keys.
     pub fn remove(&mut self, onion: &OnionAddress) -> Option<Entry> {
-        let entry = self.entries.remove(onion)?;
+        let entry = self.entries.remove(onion.public_key())?;
         self.evictable.remove(&(entry.added_at, *onion));
         self.expiry
             .remove(&(entry.expires_at(&self.params), *onion));
