@@ -85,8 +85,8 @@ pub fn load_or_create(
             None
         }
     };
-    if let Some(found) = stored
-        .filter(|s| s.network == network.as_str() && s.difficulty >= difficulty)
+    if let Some(found) =
+        stored.filter(|s| s.network == network.as_str() && s.difficulty >= difficulty)
     {
         return Ok(NodeKeys {
             identity,

@@ -110,6 +110,8 @@ pub struct Status {
     pub network: String,
     /// Transport name.
     pub transport: &'static str,
+    /// Local protocol listener (for tor: the HiddenServicePort target).
+    pub listen: Option<String>,
     /// Authenticated connections.
     pub connections: usize,
     /// Streams open at the driver (including handshakes in progress).
@@ -583,6 +585,7 @@ impl NodeTask {
             role: record.body.role.as_str(),
             network: record.body.network.to_string(),
             transport: self.transport.name(),
+            listen: self.transport.local_addr().map(|a| a.to_string()),
             connections: stats.connections,
             streams: self.writers.len(),
             known_peers: stats.known_peers,
