@@ -153,7 +153,11 @@ fn killed_node_restarts_from_its_persisted_table() {
     let dir = tempfile::tempdir().unwrap();
     let router = start(&dir.path().join("r"), "router", &[]);
     let contact = tcp_contact(router.http);
-    let a = start(&dir.path().join("a"), "participant", std::slice::from_ref(&contact));
+    let a = start(
+        &dir.path().join("a"),
+        "participant",
+        std::slice::from_ref(&contact),
+    );
     let b_dir = dir.path().join("b");
     let mut b = start(&b_dir, "participant", &[contact]);
     for n in [&router, &a, &b] {

@@ -57,7 +57,10 @@ fn measure(label: &str, node: &NodeProc) {
 /// refuse connections), as a persisted table.
 fn thousand_peers() -> proto::PeerList {
     let network = NetworkName::new(NETWORK).unwrap();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let peers = (0..1000u32)
         .map(|i| {
             let mut seed = [0u8; 32];
