@@ -261,3 +261,65 @@ fn garbage_oversized_frames_and_bad_http_get_errors_and_the_node_keeps_serving()
     assert_eq!(raw_http(n.http, huge.as_bytes()).0 / 100, 4);
     assert_eq!(status(n.http)["role"], "participant");
 }
+
+fn sigterm(pid: u32) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn sigterm_says_goodbye_saves_the_table_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = start(&dir.path().join("r"), "router", &[]);
+    let p_dir = dir.path().join("p");
+    let mut p = start(&p_dir, "participant", &[tcp_contact(router.http)]);
+    wait_for("discovery", || (known_peers(p.http) >= 1).then_some(()));
+    let _ = std::fs::remove_file(p_dir.join("peers.bin"));
+    sigterm(p.child.id());
+    let code = wait_for("exit", || p.child.try_wait().unwrap());
+    assert!(code.success(), "{code}");
+    // Saved on shutdown even though the debounced save had been removed.
+    assert!(std::fs::metadata(p_dir.join("peers.bin")).unwrap().len() > 0);
+    // The router hears the goodbye (or the close) and drops the connection.
+    wait_for("router to see the participant leave", || {
+        (status(router.http)["connections"].as_u64().unwrap() == 0).then_some(())
+    });
+}
+
+#[test]
+fn demo_prints_its_dashboard_and_nodes_find_each_other() {
+    use std::io::BufRead;
+    let mut child = Command::new(bin())
+        .args(["demo", "--nodes", "3", "--http", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("demo ended before the dashboard line")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("dashboard: ") {
+            break url.to_owned();
+        }
+    };
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    assert_eq!(get(addr, "/").0, 200);
+    wait_for("demo nodes to meet", || {
+        (known_peers(addr) >= 2).then_some(())
+    });
+    assert_eq!(status(addr)["role"], "router");
+    sigterm(child.id());
+    let code = wait_for("demo to exit", || child.try_wait().unwrap());
+    assert!(code.success(), "{code}");
+}
