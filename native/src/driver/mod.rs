@@ -287,7 +287,10 @@ pub struct Driver {
     pub task: JoinHandle<()>,
 }
 
-/// Start a node on `transport`.
+/// Start a node on `transport`. Must be called inside a tokio runtime (it
+/// spawns the node, accept and bootstrap tasks). Loads persisted state from
+/// `config.data_dir` first and saves the new record sequence before the
+/// node talks to anyone.
 pub fn spawn(config: DriverConfig, transport: Arc<dyn Transport>) -> Result<Driver, DriverError> {
     let DriverConfig {
         identity,
