@@ -29,7 +29,9 @@
 //! every output that depends on it, is a function of the inputs only.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use sha3::{Digest, Sha3_256};
 
@@ -40,6 +42,21 @@ use crate::record::{RecordError, SignedRecord};
 
 /// Milli-tokens per token in [`TokenBucket`].
 const MILLI: u64 = 1_000;
+
+/// A memo of records whose proof-of-work and signature already verified,
+/// shared by many nodes in one process.
+///
+/// Verification is a pure function of the record, so a simulator running
+/// thousands of nodes verifies each record once instead of once per node.
+/// Keys are [`PeerTable::verify_digest`]s (they cover the signed bytes and
+/// the signature); time, network and policy checks still run on every
+/// offer. A real node has no use for it.
+pub trait VerifyCache: fmt::Debug + Send + Sync {
+    /// Whether a record with this digest passed proof-of-work and signature.
+    fn contains(&self, digest: &[u8; 32]) -> bool;
+    /// Remember that it did.
+    fn insert(&self, digest: [u8; 32]);
+}
 
 /// How we came to know a peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -255,6 +272,7 @@ pub struct PeerTable {
     rate: BTreeMap<u32, TokenBucket>,
     rejected: BTreeMap<&'static str, u64>,
     accepted: u64,
+    cache: Option<Arc<dyn VerifyCache>>,
 }
 
 impl PeerTable {
@@ -278,7 +296,59 @@ impl PeerTable {
             rate: BTreeMap::new(),
             rejected: BTreeMap::new(),
             accepted: 0,
+            cache: None,
         }
+    }
+
+    /// Share a [`VerifyCache`] (simulators).
+    pub fn set_verify_cache(&mut self, cache: Option<Arc<dyn VerifyCache>>) {
+        self.cache = cache;
+    }
+
+    /// The [`VerifyCache`] key of a record:
+    /// `SHA3-256("torpeer verify cache\0" ‖ canonical bytes ‖ signature)`.
+    pub fn verify_digest(record: &SignedRecord) -> [u8; 32] {
+        Sha3_256::new()
+            .chain_update(b"torpeer verify cache\0")
+            .chain_update(record.body.canonical_bytes())
+            .chain_update(record.signature)
+            .finalize()
+            .into()
+    }
+
+    /// The checks of [`SignedRecord::verify`] that depend on time and
+    /// network, for records whose PoW and signature are known good.
+    fn check_time_network(&self, record: &SignedRecord, now_unix: u64) -> Result<(), RecordError> {
+        let b = &record.body;
+        let p = &self.params;
+        if b.network != p.name {
+            return Err(RecordError::WrongNetwork {
+                expected: p.name.to_string(),
+                found: b.network.to_string(),
+            });
+        }
+        let expired_at = b.issued_at.saturating_add(p.record_ttl_secs);
+        if now_unix > expired_at {
+            return Err(RecordError::Expired {
+                issued_at: b.issued_at,
+                expired_at,
+                now: now_unix,
+            });
+        }
+        if b.issued_at > now_unix.saturating_add(p.max_future_skew_secs) {
+            return Err(RecordError::FromFuture {
+                issued_at: b.issued_at,
+                now: now_unix,
+                max_skew: p.max_future_skew_secs,
+            });
+        }
+        if b.pow_difficulty < p.min_difficulty {
+            return Err(RecordError::DifficultyBelowMinimum {
+                claimed: u32::from(b.pow_difficulty),
+                minimum: p.min_difficulty,
+            });
+        }
+        Ok(())
     }
 
     /// The limits.
@@ -360,7 +430,17 @@ impl PeerTable {
         if record.body.tcp_endpoint.is_some() && !self.limits.allow_tcp_endpoints {
             return Err(Rejected::TcpEndpointOnTor);
         }
-        record.verify(&self.params, now.as_secs())?;
+        if let Some(cache) = &self.cache {
+            let digest = Self::verify_digest(&record);
+            if cache.contains(&digest) {
+                self.check_time_network(&record, now.as_secs())?;
+            } else {
+                record.verify(&self.params, now.as_secs())?;
+                cache.insert(digest);
+            }
+        } else {
+            record.verify(&self.params, now.as_secs())?;
+        }
         Ok(Verified(record))
     }
 

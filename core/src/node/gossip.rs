@@ -68,9 +68,7 @@ impl Node {
 
     /// How many entries an answer may hold now.
     fn answer_cap(&self) -> usize {
-        (self.table.len() * ANSWER_PERCENT / 100)
-            .max(ANSWER_FLOOR)
-            .min(MAX_ANSWER)
+        (self.table.len() * ANSWER_PERCENT / 100).clamp(ANSWER_FLOOR, MAX_ANSWER)
     }
 
     /// A random sample of the entries passing `filter`, excluding `exclude`.

@@ -404,7 +404,7 @@ impl Node {
                 .conns
                 .get(&old)
                 .map_or(new_dialler, |c| dialler_of(c.direction));
-            let keep_new = new_dialler == old_dialler || new_dialler < old_dialler;
+            let keep_new = new_dialler <= old_dialler;
             if keep_new {
                 self.by_peer.insert(peer, conn);
                 self.close_local(now, old, Some("duplicate connection".into()));

@@ -294,7 +294,7 @@ impl Node {
                 }
                 Some(_) => {
                     seen += 1;
-                    if rand_core::Rng::next_u64(&mut self.rng) % seen == 0 {
+                    if rand_core::Rng::next_u64(&mut self.rng).is_multiple_of(seen) {
                         best = Some((rank, o, ep));
                     }
                 }
