@@ -14,12 +14,15 @@
 pub mod codec;
 pub mod hsdir;
 pub mod identity;
+pub mod keccak;
 pub mod network;
 pub mod node;
 pub mod onion;
 pub mod pow;
 pub mod record;
 pub mod table;
+pub mod verify;
+
 #[cfg(test)]
 mod testutil;
 
