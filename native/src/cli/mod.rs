@@ -7,10 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod demo;
 mod keys;
 mod output;
+mod peers;
 mod pow;
 mod record;
+mod run;
 
 pub(crate) use output::{CliError, CliResult};
 
@@ -34,6 +37,12 @@ enum Command {
     /// Sign or verify peer records.
     #[command(subcommand)]
     Record(record::RecordCommand),
+    /// Run a node.
+    Run(run::RunArgs),
+    /// Fetch a bootstrap list and verify every record.
+    Peers(peers::PeersArgs),
+    /// Run N local nodes on loopback TCP (one router) until Ctrl-C.
+    Demo(demo::DemoArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -43,6 +52,47 @@ pub(crate) fn main() -> ExitCode {
         Command::Identity(args) => keys::identity(args),
         Command::Pow(cmd) => pow::run(cmd),
         Command::Record(cmd) => record::run(cmd),
+        Command::Run(a) => return run::main(a),
+        Command::Peers(a) => return peers::main(a),
+        Command::Demo(a) => return demo::main(a),
     };
     output::finish(result)
+}
+
+/// Logs to stderr: `RUST_LOG` if set, else info (-v debug, -vv trace).
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
