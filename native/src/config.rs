@@ -61,6 +61,10 @@ pub struct NodeTuning {
     pub ping_interval_ms: Option<u64>,
     /// Idle timeout, ms.
     pub idle_timeout_ms: Option<u64>,
+    /// Largest application message, bytes (default 1 MiB).
+    pub max_message_len: Option<usize>,
+    /// Messages queued per peer before `send` answers "queue full".
+    pub send_queue_len: Option<usize>,
 }
 
 /// The TOML file. Field names match the flags.
@@ -247,6 +251,14 @@ impl RunConfig {
         }
         if let Some(v) = t.idle_timeout_ms {
             c.idle_timeout_ms = v;
+        }
+        if let Some(v) = t.max_message_len {
+            c.max_message_len = v;
+            // A frame must hold the largest message plus its framing.
+            c.max_frame_len = c.max_frame_len.max(v.saturating_add(1024));
+        }
+        if let Some(v) = t.send_queue_len {
+            c.send_queue_len = v;
         }
         c
     }

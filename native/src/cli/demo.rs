@@ -57,6 +57,10 @@ async fn run(args: DemoArgs) -> Result<(), String> {
     let params = NetworkParams::new(network.clone()).with_min_difficulty(DEMO_DIFFICULTY);
     let mut drivers = Vec::new();
     let mut router: Option<Bootstrap> = None;
+    // One token for every demo node's application API (nothing is kept on
+    // disk in a demo); printed so a local application can use it.
+    let token = torpeer_node::http::app_api::ApiToken::generate().map_err(|e| e.to_string())?;
+    println!("api token: {}", token.expose());
     let mut dashboard = None;
     for i in 0..args.nodes {
         let mut seed = [0u8; 32];
@@ -90,9 +94,14 @@ async fn run(args: DemoArgs) -> Result<(), String> {
         } else {
             ([127, 0, 0, 1], 0).into()
         };
-        let (addr, _task) = torpeer_node::http::server::bind(http, drv.handle.clone())
-            .await
-            .map_err(|e| format!("http {http}: {e}"))?;
+        let options = torpeer_node::http::server::ServeOptions {
+            token: Some(token.clone()),
+            ..Default::default()
+        };
+        let (addr, _task) =
+            torpeer_node::http::server::bind_with(http, drv.handle.clone(), options)
+                .await
+                .map_err(|e| format!("http {http}: {e}"))?;
         println!(
             "node {i}: {onion} {} tcp {listen:?} http http://{addr}/",
             role.as_str()

@@ -129,6 +129,7 @@ async fn run(args: RunArgs) -> Result<(), (u8, String)> {
         "starting node"
     );
     let node = rc.node_config(keys.pow_nonce, keys.pow_difficulty);
+    let max_message_len = node.max_message_len;
     let drv = driver::spawn(
         DriverConfig {
             identity: keys.identity,
@@ -139,9 +140,17 @@ async fn run(args: RunArgs) -> Result<(), (u8, String)> {
         transport,
     )
     .map_err(|e| usage(&e))?;
-    let (http_addr, http_task) = torpeer_node::http::server::bind(rc.http, drv.handle.clone())
-        .await
-        .map_err(|e| usage(&format!("http {}: {e}", rc.http)))?;
+    let token = torpeer_node::http::app_api::ApiToken::load_or_create(&rc.data_dir)
+        .map_err(|e| usage(&format!("{}: {e}", rc.data_dir.display())))?;
+    let options = torpeer_node::http::server::ServeOptions {
+        token: Some(token),
+        max_message_len,
+        ..Default::default()
+    };
+    let (http_addr, http_task) =
+        torpeer_node::http::server::bind_with(rc.http, drv.handle.clone(), options)
+            .await
+            .map_err(|e| usage(&format!("http {}: {e}", rc.http)))?;
     tracing::info!(%http_addr, "http api listening on http://{http_addr}/");
     store.save_http_addr(http_addr).map_err(|e| usage(&e))?;
 

@@ -2,6 +2,7 @@
 //! API and for routers' public bootstrap lists, and the client that fetches
 //! bootstrap lists.
 
+pub mod app_api;
 pub mod client;
 pub mod server;
 

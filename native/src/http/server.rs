@@ -1,4 +1,6 @@
-//! HTTP server: `GET /v1/peers`, `/v1/status`, `/metrics`, `/`.
+//! HTTP server: `GET /v1/peers`, `/v1/status`, `/metrics`, the dashboard at
+//! `/`, and the application endpoints `POST /v1/messages` and
+//! `GET /v1/events` ([`super::app_api`], token-guarded).
 //!
 //! Two faces:
 //! - the **local API** (`--http`, default 127.0.0.1:8686): everything;
@@ -7,8 +9,9 @@
 //!   newcomers can bootstrap over Tor without reaching the local API.
 //!
 //! Every connection is bounded: header read timeout, header buffer size, a
-//! lifetime cap, and request bodies are never read (only GET/HEAD/OPTIONS
-//! are served).
+//! connection cap; the public face also has a lifetime cap and never reads a
+//! body (GET/HEAD/OPTIONS only). The one body the local face reads (a
+//! message) is capped at the message limit.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,7 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
@@ -30,6 +34,7 @@ use torpeer_core::Role;
 use torpeer_core::node::PeerFilter;
 
 use super::PROTOBUF;
+use super::app_api::{self, ApiToken};
 use crate::driver::NodeHandle;
 
 /// Time to receive a request's headers.
@@ -50,8 +55,43 @@ enum Face {
     Public,
 }
 
+/// What the local face serves beyond the read-only API.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Token for `POST /v1/messages` and `GET /v1/events`; `None`: those
+    /// endpoints answer 401 to everyone.
+    pub token: Option<ApiToken>,
+    /// Directory of the built dashboard (`web/dist`) served at `/`; `None`:
+    /// a small placeholder page.
+    pub web_dir: Option<std::path::PathBuf>,
+    /// Largest application message accepted by `POST /v1/messages`.
+    pub max_message_len: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            token: None,
+            web_dir: default_web_dir(),
+            max_message_len: 1 << 20,
+        }
+    }
+}
+
+/// The dashboard built in this source tree (`web/dist`), if there is one.
+pub fn default_web_dir() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist");
+    dir.join("index.html").is_file().then_some(dir)
+}
+
 /// Serve the local API on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, handle: NodeHandle) {
+    serve_with(listener, handle, ServeOptions::default()).await;
+}
+
+/// Serve the local API on `listener` with `options` until the task is dropped.
+pub async fn serve_with(listener: TcpListener, handle: NodeHandle, options: ServeOptions) {
+    let options = Arc::new(options);
     let limit = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -67,8 +107,9 @@ pub async fn serve(listener: TcpListener, handle: NodeHandle) {
             continue;
         };
         let handle = handle.clone();
+        let options = options.clone();
         tokio::spawn(async move {
-            serve_connection(stream, handle, Face::Local).await;
+            serve_connection(stream, handle, Face::Local, options).await;
             drop(permit);
         });
     }
@@ -79,9 +120,18 @@ pub async fn bind(
     addr: SocketAddr,
     handle: NodeHandle,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    bind_with(addr, handle, ServeOptions::default()).await
+}
+
+/// [`bind`] with options (API token, dashboard directory).
+pub async fn bind_with(
+    addr: SocketAddr,
+    handle: NodeHandle,
+    options: ServeOptions,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    Ok((local, tokio::spawn(serve(listener, handle))))
+    Ok((local, tokio::spawn(serve_with(listener, handle, options))))
 }
 
 /// Serve one sniffed stream on a router's protocol port (`/v1/peers` only).
@@ -89,33 +139,57 @@ pub async fn serve_public<S>(io: S, handle: NodeHandle)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    serve_connection(io, handle, Face::Public).await;
+    let options = Arc::new(ServeOptions {
+        token: None,
+        web_dir: None,
+        max_message_len: 0,
+    });
+    serve_connection(io, handle, Face::Public, options).await;
 }
 
-async fn serve_connection<S>(io: S, handle: NodeHandle, face: Face)
+async fn serve_connection<S>(io: S, handle: NodeHandle, face: Face, options: Arc<ServeOptions>)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let service = service_fn(move |req| {
         let handle = handle.clone();
-        async move { Ok::<_, Infallible>(route(req, &handle, face).await) }
+        let options = options.clone();
+        async move { Ok::<_, Infallible>(route(req, &handle, face, &options).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEADER_BUF)
         .serve_connection(TokioIo::new(io), service);
-    match tokio::time::timeout(CONNECTION_LIFETIME, conn).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::debug!(error = %e, "http connection error"),
-        Err(_) => tracing::debug!("http connection lifetime reached"),
+    // The local face carries long-lived event streams; it is bounded by the
+    // connection cap instead of a lifetime.
+    let result = match face {
+        Face::Public => match tokio::time::timeout(CONNECTION_LIFETIME, conn).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::debug!("http connection lifetime reached");
+                return;
+            }
+        },
+        Face::Local => conn.await,
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "http connection error");
     }
 }
 
-type Resp = Response<Full<Bytes>>;
+pub(super) type Resp = Response<BoxBody<Bytes, Infallible>>;
 
-fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Resp {
-    let mut r = Response::new(Full::new(body.into()));
+/// Box any infallible body into the one response body type.
+pub(super) fn boxed<B>(body: B) -> BoxBody<Bytes, Infallible>
+where
+    B: hyper::body::Body<Data = Bytes, Error = Infallible> + Send + Sync + 'static,
+{
+    body.boxed()
+}
+
+pub(super) fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(boxed(Full::new(body.into())));
     *r.status_mut() = status;
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(content_type) {
@@ -128,39 +202,63 @@ fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Re
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+        HeaderValue::from_static("GET, HEAD, POST, OPTIONS"),
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Accept"),
+        HeaderValue::from_static("Accept, Authorization, Content-Type"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
 /// `{"error": code, "message": text}` with a 4xx/5xx status.
-fn error(status: StatusCode, code: &str, message: &str) -> Resp {
-    let body = serde_json::json!({ "error": code, "message": message });
+pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Resp {
+    // `code` is the stable field; `error` repeats it for older clients.
+    let body = serde_json::json!({ "code": code, "error": code, "message": message });
     respond(status, "application/json", body.to_string())
 }
 
-async fn route(req: Request<Incoming>, handle: &NodeHandle, face: Face) -> Resp {
-    let path = req.uri().path();
+async fn route(
+    req: Request<Incoming>,
+    handle: &NodeHandle,
+    face: Face,
+    options: &ServeOptions,
+) -> Resp {
+    let path = req.uri().path().to_owned();
     if req.method() == Method::OPTIONS {
         return respond(StatusCode::NO_CONTENT, "text/plain", Bytes::new());
+    }
+    if face == Face::Local && path == "/v1/messages" {
+        if req.method() != Method::POST {
+            return error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "use POST",
+            );
+        }
+        if let Err(resp) = app_api::authorize(&req, options.token.as_ref()) {
+            return resp;
+        }
+        return app_api::post_message(req, handle, options.max_message_len)
+            .await
+            .unwrap_or_else(|e| e);
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return error(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "only GET, HEAD and OPTIONS are served",
+            "only GET, HEAD and OPTIONS are served here",
         );
     }
-    let result = match (face, path) {
+    let result = match (face, path.as_str()) {
         (_, "/v1/peers") => peers(&req, handle).await,
         (Face::Local, "/v1/status") => status(handle).await,
         (Face::Local, "/metrics") => metrics(handle).await,
-        (Face::Local, "/") => Ok(respond(StatusCode::OK, "text/html; charset=utf-8", INDEX)),
+        (Face::Local, "/v1/events") => {
+            app_api::authorize(&req, options.token.as_ref()).map(|()| app_api::events(handle))
+        }
+        (Face::Local, p) if !p.starts_with("/v1/") => Ok(static_file(options, p)),
         _ => Err(error(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -168,6 +266,42 @@ async fn route(req: Request<Incoming>, handle: &NodeHandle, face: Face) -> Resp 
         )),
     };
     result.unwrap_or_else(|e| e)
+}
+
+/// A file of the built dashboard, or the placeholder page when none is
+/// configured. Only plain relative paths inside the directory are served.
+fn static_file(options: &ServeOptions, path: &str) -> Resp {
+    let Some(dir) = &options.web_dir else {
+        return if path == "/" {
+            respond(StatusCode::OK, "text/html; charset=utf-8", INDEX)
+        } else {
+            error(StatusCode::NOT_FOUND, "not_found", "no such resource")
+        };
+    };
+    let rel = path.trim_start_matches('/');
+    let rel = if rel.is_empty() { "index.html" } else { rel };
+    let safe = rel
+        .split('/')
+        .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && !seg.contains('\\'));
+    if !safe {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such resource");
+    }
+    let file = dir.join(rel);
+    let content_type = match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    };
+    match std::fs::read(&file) {
+        Ok(bytes) => respond(StatusCode::OK, content_type, bytes),
+        Err(_) => error(StatusCode::NOT_FOUND, "not_found", "no such resource"),
+    }
 }
 
 const INDEX: &str = "<!doctype html><meta charset=utf-8><title>TorPeer node</title>\
