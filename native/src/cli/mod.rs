@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod sim;
+
 /// TorPeer: peer discovery and messaging between Tor onion services.
 #[derive(Debug, Parser)]
 #[command(name = "torpeer", version, about)]
@@ -14,9 +16,14 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Simulate a network of nodes in memory: convergence, cost, attacks.
+    Sim(sim::SimArgs),
+}
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Sim(args) => sim::run(args),
+    }
 }
