@@ -18,15 +18,17 @@
 
 pub mod adversary;
 pub mod config;
+pub mod driven;
 mod queue;
 pub mod report;
 pub mod world;
 
 pub use config::{Adversaries, LatencyDist, NodeTuning, Partition, SimConfig};
+pub use driven::SimNode;
 pub use report::Report;
 pub use world::{SimError, World};
 
-/// Set up and run one simulation.
+/// Set up and run one simulation of real [`torpeer_core::Node`]s.
 pub fn run(config: SimConfig) -> Result<Report, SimError> {
-    Ok(World::new(config)?.run())
+    Ok(World::<torpeer_core::Node>::new(config)?.run())
 }

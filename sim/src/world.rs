@@ -37,6 +37,8 @@ use torpeer_core::identity::Identity;
 use torpeer_core::node::{ConnectionId, Direction, Event, NodeConfig};
 use torpeer_core::{Input, NetworkParams, Node, OnionAddress, Output, Role, Timestamp, pow, proto};
 
+use crate::driven::SimNode;
+
 use crate::adversary::{self, HONEST_INITIAL_SEQUENCE, Poison, REPLAY_SEQUENCE, Rewriter};
 use crate::config::{ConfigError, LatencyDist, SIM_EPOCH_MS, SimConfig};
 use crate::queue::EventQueue;
@@ -82,12 +84,12 @@ enum Kind {
 }
 
 #[derive(Debug)]
-struct Slot {
+struct Slot<N> {
     kind: Kind,
     identity_seed: [u8; 32],
     address: OnionAddress,
     pow_nonce: u64,
-    node: Option<Node>,
+    node: Option<N>,
     online: bool,
     online_since: u64,
     /// Bumped whenever the node goes offline, so events meant for an earlier
@@ -187,15 +189,16 @@ struct Counters {
     invalid: BTreeSet<(usize, OnionAddress)>,
 }
 
-/// A whole simulated network.
+/// A whole simulated network of `N` nodes (the real [`Node`] unless a test
+/// says otherwise).
 #[derive(Debug)]
-pub struct World {
+pub struct World<N: SimNode = Node> {
     cfg: SimConfig,
     params: NetworkParams,
     now: u64,
     end: u64,
     queue: EventQueue<Ev>,
-    slots: Vec<Slot>,
+    slots: Vec<Slot<N>>,
     links: Vec<Link>,
     by_address: HashMap<OnionAddress, usize>,
     /// Randomness of the network (latency, loss, churn, node seeds).
@@ -219,7 +222,7 @@ fn below(rng: &mut ChaCha8Rng, n: usize) -> usize {
     (rng.next_u64() % (n.max(1) as u64)) as usize
 }
 
-impl World {
+impl<N: SimNode> World<N> {
     /// Set up identities, nodes and scheduled events. Solving the sim-level
     /// PoW for every identity happens here.
     pub fn new(cfg: SimConfig) -> Result<Self, SimError> {
@@ -406,7 +409,7 @@ impl World {
 
     // ------------------------------------------------------------ nodes
 
-    fn make_node(&mut self, idx: usize) -> Option<Node> {
+    fn make_node(&mut self, idx: usize) -> Option<N> {
         let slot = &self.slots[idx];
         let identity = Identity::from_seed(&slot.identity_seed).ok()?;
         let mut config = NodeConfig::new(
@@ -434,7 +437,7 @@ impl World {
         }
         let mut seed = [0u8; 32];
         self.rng.fill_bytes(&mut seed);
-        Node::new(identity, config, seed, self.ts()).ok()
+        N::create(identity, config, seed, self.ts())
     }
 
     /// Bring a node up: a fresh one (first start, or a restart without
