@@ -648,6 +648,8 @@ impl<N: SimNode> World<N> {
         let target = self.links[link].sides[1].node;
         let reason = if target == usize::MAX {
             Some("onion service not found")
+        } else if target == dialer.node {
+            Some("dial to own onion")
         } else if !self.slots[target].online || self.slots[target].node.is_none() {
             Some("onion service offline")
         } else if self.partitioned(dialer.node, target) {
