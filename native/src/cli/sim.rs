@@ -79,3 +79,51 @@ pub(crate) fn run(args: SimArgs) -> ExitCode {
         ExitCode::from(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::SimArgs;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: SimArgs,
+    }
+
+    #[test]
+    fn flags_of_the_issue_parse() {
+        let w = Wrapper::try_parse_from([
+            "sim",
+            "--nodes",
+            "1000",
+            "--seed",
+            "7",
+            "--loss",
+            "0.1",
+            "--churn",
+            "2",
+            "--sybils",
+            "50",
+            "--duration",
+            "600",
+            "--json",
+        ])
+        .unwrap();
+        assert_eq!(w.args.nodes, 1000);
+        assert_eq!(w.args.seed, 7);
+        assert_eq!(w.args.loss, 0.1);
+        assert_eq!(w.args.churn, 2.0);
+        assert_eq!(w.args.sybils, 50);
+        assert_eq!(w.args.duration, 600);
+        assert!(w.args.json);
+        assert!(Wrapper::try_parse_from(["sim", "--nodes", "many"]).is_err());
+    }
+
+    #[test]
+    fn a_bad_configuration_exits_2() {
+        let w = Wrapper::try_parse_from(["sim", "--nodes", "1", "--json"]).unwrap();
+        assert_eq!(super::run(w.args), std::process::ExitCode::from(2));
+    }
+}
