@@ -140,6 +140,13 @@ struct Link {
     last_at: [u64; 2],
 }
 
+/// Whether a node starts for the first time or returns from churn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Life {
+    First,
+    Return,
+}
+
 #[derive(Debug)]
 enum Ev {
     Start {
@@ -381,7 +388,7 @@ impl<N: SimNode> World<N> {
 
     fn handle(&mut self, ev: Ev) {
         match ev {
-            Ev::Start { node } => self.start(node, true),
+            Ev::Start { node } => self.start(node, Life::First),
             Ev::Timer { node, generation } => self.timer(node, generation),
             Ev::DialDone { link } => self.dial_done(link),
             Ev::Deliver { link, to, bytes } => self.deliver(link, to, &bytes),
@@ -442,8 +449,8 @@ impl<N: SimNode> World<N> {
 
     /// Bring a node up: a fresh one (first start, or a restart without
     /// state), or the kept one.
-    fn start(&mut self, idx: usize, fresh: bool) {
-        if fresh || self.slots[idx].node.is_none() {
+    fn start(&mut self, idx: usize, life: Life) {
+        if life == Life::First || self.slots[idx].node.is_none() {
             let Some(node) = self.make_node(idx) else {
                 return;
             };
@@ -458,7 +465,9 @@ impl<N: SimNode> World<N> {
         let ts = self.ts();
         let slot = &mut self.slots[idx];
         slot.online = true;
-        slot.online_since = now;
+        // The settle time applies to nodes coming back, not to the
+        // network's own start: convergence is measured from time zero.
+        slot.online_since = if life == Life::First { SIM_EPOCH_MS } else { now };
         slot.timer_at = None;
         let lost = std::mem::take(&mut slot.lost);
         if let Some(node) = slot.node.as_mut() {
@@ -890,7 +899,7 @@ impl<N: SimNode> World<N> {
         // A kept node resumes with its table: it was told nothing while
         // away, so its streams are gone (they were removed from the world;
         // tell it they closed).
-        self.start(idx, false);
+        self.start(idx, Life::Return);
     }
 
     fn partition_start(&mut self, index: usize) {
