@@ -467,7 +467,11 @@ impl<N: SimNode> World<N> {
         slot.online = true;
         // The settle time applies to nodes coming back, not to the
         // network's own start: convergence is measured from time zero.
-        slot.online_since = if life == Life::First { SIM_EPOCH_MS } else { now };
+        slot.online_since = if life == Life::First {
+            SIM_EPOCH_MS
+        } else {
+            now
+        };
         slot.timer_at = None;
         let lost = std::mem::take(&mut slot.lost);
         if let Some(node) = slot.node.as_mut() {

@@ -359,6 +359,7 @@ impl SimNode for RefNode {
             bytes_sent: self.bytes_sent,
             bytes_received: 0,
             records_rejected: self.rejected.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            ..NodeStats::default()
         }
     }
 }

@@ -29,6 +29,27 @@ fn status_kb(pid: Option<u32>, key: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU seconds (user + system) this process used: on a shared machine the
+/// honest cost figure, where wall time also counts other tenants' load.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall, in clock ticks (100 per second on Linux).
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
 /// Child mode: run one size, print one line of JSON with the figures.
 fn child(nodes: usize, seed: u64, duration_s: u64) -> ExitCode {
     let mut config = SimConfig::new(nodes, seed);
@@ -45,8 +66,9 @@ fn child(nodes: usize, seed: u64, duration_s: u64) -> ExitCode {
     };
     let wall = start.elapsed().as_secs_f64();
     let hwm = status_kb(None, "VmHWM:").unwrap_or(0);
+    let cpu = cpu_seconds();
     println!(
-        "{{\"wall_s\":{wall:.1},\"vm_hwm_kb\":{hwm},\"report\":{}}}",
+        "{{\"wall_s\":{wall:.1},\"cpu_s\":{cpu:.1},\"vm_hwm_kb\":{hwm},\"report\":{}}}",
         report.to_json()
     );
     ExitCode::SUCCESS
@@ -102,9 +124,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     println!(
-        "{:>7} {:>9} {:>10} {:>12} {:>8} {:>9} {:>10} {:>12} {:>9}",
+        "{:>7} {:>9} {:>9} {:>10} {:>12} {:>8} {:>9} {:>10} {:>12} {:>9}",
         "nodes",
         "wall_s",
+        "cpu_s",
         "peak_rss",
         "converged_s",
         "rounds",
@@ -171,8 +194,9 @@ fn main() -> ExitCode {
         let r = &v["report"];
         let num = |x: &serde_json::Value| x.as_f64().map_or("-".to_owned(), |f| format!("{f:.1}"));
         println!(
-            "{n:>7} {:>9} {:>9}M {:>12} {:>8} {:>11} {:>10} {:>12} {:>9}",
+            "{n:>7} {:>9} {:>9} {:>9}M {:>12} {:>8} {:>11} {:>10} {:>12} {:>9}",
             num(&v["wall_s"]),
+            num(&v["cpu_s"]),
             v["vm_hwm_kb"].as_u64().unwrap_or(0) / 1024,
             num(&r["converged_at_s"]),
             r["rounds"]
