@@ -85,7 +85,7 @@ fn converges_with_loss_and_churn() {
 #[test]
 #[ignore = "heavy: runs in release from scripts/ci/25-sim.sh"]
 fn converges_1000_nodes_with_10_percent_loss_and_churn() {
-    let mut c = config(1_000, 3, 1_800);
+    let mut c = config(1_000, 3, 3_600);
     c.loss = 0.1;
     c.churn = 1.0;
     let r = run(c);
