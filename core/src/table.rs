@@ -29,7 +29,9 @@
 //! every output that depends on it, is a function of the inputs only.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use sha3::{Digest, Sha3_256};
 
@@ -40,6 +42,21 @@ use crate::record::{RecordError, SignedRecord};
 
 /// Milli-tokens per token in [`TokenBucket`].
 const MILLI: u64 = 1_000;
+
+/// A memo of records whose proof-of-work and signature already verified,
+/// shared by many nodes in one process.
+///
+/// Verification is a pure function of the record, so a simulator running
+/// thousands of nodes verifies each record once instead of once per node.
+/// Keys are [`PeerTable::verify_digest`]s (they cover the signed bytes and
+/// the signature); time, network and policy checks still run on every
+/// offer. A real node has no use for it.
+pub trait VerifyCache: fmt::Debug + Send + Sync {
+    /// Whether a record with this digest passed proof-of-work and signature.
+    fn contains(&self, digest: &[u8; 32]) -> bool;
+    /// Remember that it did.
+    fn insert(&self, digest: [u8; 32]);
+}
 
 /// How we came to know a peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -244,7 +261,8 @@ pub struct PeerTable {
     limits: TableLimits,
     params: NetworkParams,
     salt: [u8; 32],
-    entries: BTreeMap<OnionAddress, Entry>,
+    /// Keyed by public key (the same order as [`OnionAddress`]).
+    entries: BTreeMap<[u8; 32], Entry>,
     /// Entries that may be evicted first: never contacted, oldest first.
     evictable: BTreeSet<(Timestamp, OnionAddress)>,
     /// `(expires_at_secs, onion)` of every entry.
@@ -255,6 +273,7 @@ pub struct PeerTable {
     rate: BTreeMap<u32, TokenBucket>,
     rejected: BTreeMap<&'static str, u64>,
     accepted: u64,
+    cache: Option<Arc<dyn VerifyCache>>,
 }
 
 impl PeerTable {
@@ -278,7 +297,59 @@ impl PeerTable {
             rate: BTreeMap::new(),
             rejected: BTreeMap::new(),
             accepted: 0,
+            cache: None,
         }
+    }
+
+    /// Share a [`VerifyCache`] (simulators).
+    pub fn set_verify_cache(&mut self, cache: Option<Arc<dyn VerifyCache>>) {
+        self.cache = cache;
+    }
+
+    /// The [`VerifyCache`] key of a record:
+    /// `SHA3-256("torpeer verify cache\0" ‖ canonical bytes ‖ signature)`.
+    pub fn verify_digest(record: &SignedRecord) -> [u8; 32] {
+        Sha3_256::new()
+            .chain_update(b"torpeer verify cache\0")
+            .chain_update(record.body.canonical_bytes())
+            .chain_update(record.signature)
+            .finalize()
+            .into()
+    }
+
+    /// The checks of [`SignedRecord::verify`] that depend on time and
+    /// network, for records whose PoW and signature are known good.
+    fn check_time_network(&self, record: &SignedRecord, now_unix: u64) -> Result<(), RecordError> {
+        let b = &record.body;
+        let p = &self.params;
+        if b.network != p.name {
+            return Err(RecordError::WrongNetwork {
+                expected: p.name.to_string(),
+                found: b.network.to_string(),
+            });
+        }
+        let expired_at = b.issued_at.saturating_add(p.record_ttl_secs);
+        if now_unix > expired_at {
+            return Err(RecordError::Expired {
+                issued_at: b.issued_at,
+                expired_at,
+                now: now_unix,
+            });
+        }
+        if b.issued_at > now_unix.saturating_add(p.max_future_skew_secs) {
+            return Err(RecordError::FromFuture {
+                issued_at: b.issued_at,
+                now: now_unix,
+                max_skew: p.max_future_skew_secs,
+            });
+        }
+        if b.pow_difficulty < p.min_difficulty {
+            return Err(RecordError::DifficultyBelowMinimum {
+                claimed: u32::from(b.pow_difficulty),
+                minimum: p.min_difficulty,
+            });
+        }
+        Ok(())
     }
 
     /// The limits.
@@ -298,26 +369,24 @@ impl PeerTable {
 
     /// One entry.
     pub fn get(&self, onion: &OnionAddress) -> Option<&Entry> {
-        self.entries.get(onion)
+        self.entries.get(onion.public_key())
     }
 
     /// One entry, for status updates (record and provenance stay private).
     pub fn get_mut(&mut self, onion: &OnionAddress) -> Option<&mut Entry> {
-        self.entries.get_mut(onion)
+        self.entries.get_mut(onion.public_key())
     }
 
     /// All entries, ordered by onion address.
     pub fn iter(&self) -> impl Iterator<Item = (&OnionAddress, &Entry)> {
-        self.entries.iter()
+        self.entries.values().map(|e| (&e.record.body.address, e))
     }
 
-    /// The first entry at or after `key` (wrapping), for cheap random
-    /// sampling without keeping an index.
-    pub fn at_or_after(&self, key: &OnionAddress) -> Option<(&OnionAddress, &Entry)> {
-        self.entries
-            .range(key..)
-            .next()
-            .or_else(|| self.entries.iter().next())
+    /// The sequence held for a public key, without building an
+    /// [`OnionAddress`] (which validates the curve point): the cheap
+    /// duplicate check gossip runs before parsing a wire record.
+    pub fn held_sequence(&self, public_key: &[u8; 32]) -> Option<u64> {
+        self.entries.get(public_key).map(|e| e.record.body.sequence)
     }
 
     /// The salted bucket of a source.
@@ -360,7 +429,17 @@ impl PeerTable {
         if record.body.tcp_endpoint.is_some() && !self.limits.allow_tcp_endpoints {
             return Err(Rejected::TcpEndpointOnTor);
         }
-        record.verify(&self.params, now.as_secs())?;
+        if let Some(cache) = &self.cache {
+            let digest = Self::verify_digest(&record);
+            if cache.contains(&digest) {
+                self.check_time_network(&record, now.as_secs())?;
+            } else {
+                record.verify(&self.params, now.as_secs())?;
+                cache.insert(digest);
+            }
+        } else {
+            record.verify(&self.params, now.as_secs())?;
+        }
         Ok(Verified(record))
     }
 
@@ -392,12 +471,12 @@ impl PeerTable {
         if onion == self.own {
             return Err(Rejected::OwnRecord);
         }
-        if let Some(held) = self.entries.get(&onion)
+        if let Some(held) = self.entries.get(onion.public_key())
             && record.body.sequence <= held.record.body.sequence
         {
             return Ok(Admitted::Unchanged);
         }
-        let is_new = !self.entries.contains_key(&onion);
+        let is_new = !self.entries.contains_key(onion.public_key());
         let bucket = provenance.source().map(|s| self.source_bucket(&s));
         if let Some(b) = bucket {
             if is_new && self.per_source.get(&b).copied().unwrap_or(0) >= self.limits.max_per_source
@@ -426,7 +505,7 @@ impl PeerTable {
         provenance: Provenance,
     ) -> Result<Admitted, Rejected> {
         let onion = verified.0.body.address;
-        if let Some(held) = self.entries.get(&onion)
+        if let Some(held) = self.entries.get(onion.public_key())
             && verified.0.body.sequence <= held.record.body.sequence
         {
             if provenance == Provenance::Direct {
@@ -434,7 +513,7 @@ impl PeerTable {
             }
             return Ok(Admitted::Unchanged);
         }
-        if !self.entries.contains_key(&onion)
+        if !self.entries.contains_key(onion.public_key())
             && let Some(b) = provenance.source().map(|s| self.source_bucket(&s))
             && self.per_source.get(&b).copied().unwrap_or(0) >= self.limits.max_per_source
         {
@@ -459,11 +538,11 @@ impl PeerTable {
             .body
             .issued_at
             .saturating_add(self.params.record_ttl_secs);
-        if let Some(entry) = self.entries.get(&onion) {
+        if let Some(entry) = self.entries.get(onion.public_key()) {
             let old_expiry = entry.expires_at(&self.params);
             self.expiry.remove(&(old_expiry, onion));
             self.expiry.insert((expires, onion));
-            if let Some(entry) = self.entries.get_mut(&onion) {
+            if let Some(entry) = self.entries.get_mut(onion.public_key()) {
                 entry.record = record;
             }
             if provenance == Provenance::Direct {
@@ -483,7 +562,7 @@ impl PeerTable {
         }
         self.expiry.insert((expires, onion));
         self.entries.insert(
-            onion,
+            *onion.public_key(),
             Entry {
                 record,
                 provenance,
@@ -502,7 +581,7 @@ impl PeerTable {
     /// Mark an entry as directly contacted: it leaves its source bucket and
     /// the evict-first set.
     pub fn make_direct(&mut self, onion: &OnionAddress) {
-        let Some(entry) = self.entries.get(onion) else {
+        let Some(entry) = self.entries.get(onion.public_key()) else {
             return;
         };
         if entry.direct {
@@ -513,7 +592,7 @@ impl PeerTable {
         if let Some(s) = provenance.source() {
             self.uncount_source(&s);
         }
-        if let Some(entry) = self.entries.get_mut(onion) {
+        if let Some(entry) = self.entries.get_mut(onion.public_key()) {
             entry.direct = true;
             entry.provenance = Provenance::Direct;
         }
@@ -537,7 +616,6 @@ impl PeerTable {
             return true;
         }
         let victim = self
-            .entries
             .iter()
             .filter(|(_, e)| e.conn.is_none() && e.status == PeerStatus::Offline)
             .min_by_key(|(o, e)| (e.last_seen, **o))
@@ -553,7 +631,7 @@ impl PeerTable {
 
     /// Remove an entry and its index keys.
     pub fn remove(&mut self, onion: &OnionAddress) -> Option<Entry> {
-        let entry = self.entries.remove(onion)?;
+        let entry = self.entries.remove(onion.public_key())?;
         self.evictable.remove(&(entry.added_at, *onion));
         self.expiry
             .remove(&(entry.expires_at(&self.params), *onion));

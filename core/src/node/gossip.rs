@@ -19,6 +19,19 @@ const ANSWER_FLOOR: usize = 64;
 /// Outstanding get-peers requests remembered per connection.
 const MAX_PENDING_REQUESTS: usize = 8;
 
+/// The public key an onion string spells, without validating checksum or
+/// curve point; only ever used to *skip* a record, never to admit one.
+fn quick_key(onion: &str) -> Option<[u8; 32]> {
+    let body = onion.strip_suffix(".onion").unwrap_or(onion);
+    if body.len() != 56 || !body.is_ascii() {
+        return None;
+    }
+    let raw = data_encoding::BASE32_NOPAD
+        .decode(body.to_ascii_uppercase().as_bytes())
+        .ok()?;
+    raw.get(..32)?.try_into().ok()
+}
+
 /// Whether an entry passes a filter (ignoring `max`).
 pub(crate) fn matches(e: &Entry, filter: &PeerFilter) -> bool {
     filter.role.is_none_or(|r| r == e.record().body.role)
@@ -169,6 +182,16 @@ impl Node {
         provenance: Provenance,
         from: Option<ConnectionId>,
     ) -> bool {
+        // Most gossip repeats what we hold: drop it before parsing the onion
+        // (which decompresses a curve point) and long before verifying.
+        if let Some(key) = quick_key(&record.onion)
+            && self
+                .table
+                .held_sequence(&key)
+                .is_some_and(|held| held >= record.sequence)
+        {
+            return false;
+        }
         let parsed = match SignedRecord::from_proto(record) {
             Ok(r) => r,
             Err(e) => {

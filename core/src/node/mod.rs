@@ -26,20 +26,36 @@
 //! `None`, act on each output, then wait until the deadline of
 //! [`Node::poll_timeout`] or the next input, whichever comes first.
 //!
-//! ```ignore
-//! loop {
+//! ```
+//! use torpeer_core::node::{Input, Node, NodeConfig, Output, Timestamp};
+//! use torpeer_core::{Identity, NetworkName, NetworkParams, Role};
+//!
+//! // A throwaway network with a trivial proof-of-work.
+//! let params = NetworkParams::new(NetworkName::new("doc-example").unwrap()).with_min_difficulty(0);
+//! let identity = Identity::from_seed(&[1; 32]).unwrap();
+//! let config = NodeConfig::new(params, Role::Participant, 0, 0);
+//! let mut now = Timestamp::from_secs(1_800_000_000);
+//! let mut node = Node::new(identity, config, [7; 32], now).unwrap();
+//!
+//! for _ in 0..3 {
 //!     while let Some(out) = node.poll_output() {
 //!         match out {
 //!             Output::Transmit { conn, bytes } => { /* write bytes to conn */ }
-//!             Output::Dial { conn, onion, tcp_endpoint } => { /* open a stream */ }
+//!             Output::Dial { conn, onion, tcp_endpoint } => {
+//!                 // open a stream; here every dial fails
+//!                 node.handle_input(now, Input::DialFailed { conn, reason: "offline".into() });
+//!             }
 //!             Output::Close { conn } => { /* close it */ }
 //!             Output::Event(e) => { /* tell the application */ }
 //!         }
 //!     }
-//!     let deadline = node.poll_timeout();
-//!     // wait for I/O or the deadline, then:
-//!     // node.handle_input(now, input) or node.handle_timeout(now)
+//!     // Wait for I/O or the deadline; here: jump to the deadline.
+//!     if let Some(deadline) = node.poll_timeout() {
+//!         now = now.max(deadline);
+//!         node.handle_timeout(now);
+//!     }
 //! }
+//! assert_eq!(node.stats().connections, 0);
 //! ```
 
 mod conn;
@@ -351,6 +367,9 @@ pub struct NodeConfig {
     pub dial_check_ms: u64,
     /// Messages queued per peer while it is being dialled.
     pub send_queue_len: usize,
+    /// Verification memo shared by many nodes of one process (simulators
+    /// only; see [`VerifyCache`](crate::table::VerifyCache)). `None` by default.
+    pub verify_cache: Option<std::sync::Arc<dyn crate::table::VerifyCache>>,
 }
 
 impl NodeConfig {
@@ -385,6 +404,7 @@ impl NodeConfig {
             offline_after_failures: 3,
             dial_check_ms: 10_000,
             send_queue_len: 64,
+            verify_cache: None,
         }
     }
 }
@@ -532,7 +552,8 @@ impl Node {
             source_refill_ms: config.source_refill_ms,
             allow_tcp_endpoints: config.tcp_transport.is_some(),
         };
-        let table = PeerTable::new(identity.address(), config.params.clone(), limits, salt);
+        let mut table = PeerTable::new(identity.address(), config.params.clone(), limits, salt);
+        table.set_verify_cache(config.verify_cache.clone());
         let mut node = Self {
             identity,
             own_record,

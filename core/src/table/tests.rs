@@ -262,3 +262,61 @@ proptest! {
         }
     }
 }
+
+#[derive(Debug, Default)]
+struct CountingCache {
+    set: std::sync::Mutex<BTreeSet<[u8; 32]>>,
+    inserts: std::sync::atomic::AtomicUsize,
+}
+
+impl VerifyCache for CountingCache {
+    fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.set.lock().unwrap().contains(digest)
+    }
+    fn insert(&self, digest: [u8; 32]) {
+        self.inserts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.set.lock().unwrap().insert(digest);
+    }
+}
+
+#[test]
+fn a_shared_verify_cache_skips_only_the_crypto() {
+    let p = params();
+    let cache = std::sync::Arc::new(CountingCache::default());
+    let mut one = table(10, 10);
+    let mut two = PeerTable::new(
+        identity(50).address(),
+        p.clone(),
+        TableLimits::default(),
+        [3; 32],
+    );
+    one.set_verify_cache(Some(cache.clone()));
+    two.set_verify_cache(Some(cache.clone()));
+    let good = record(&p, &identity(1), Role::Participant, 1, T0);
+    one.offer(now(), good.clone(), Provenance::Bootstrap)
+        .unwrap();
+    two.offer(now(), good.clone(), Provenance::Bootstrap)
+        .unwrap();
+    assert_eq!(cache.inserts.load(std::sync::atomic::Ordering::Relaxed), 1);
+    // A forged twin has another digest: verified, and refused.
+    let mut forged = record(&p, &identity(2), Role::Participant, 1, T0);
+    forged.signature[0] ^= 1;
+    assert_eq!(
+        two.offer(now(), forged, Provenance::Bootstrap)
+            .unwrap_err()
+            .code(),
+        "bad_signature"
+    );
+    // Time checks still run on a cached record.
+    let mut three = table(10, 10);
+    three.set_verify_cache(Some(cache.clone()));
+    let late = Timestamp::from_secs(T0 + p.record_ttl_secs + 1);
+    assert_eq!(
+        three
+            .offer(late, good, Provenance::Bootstrap)
+            .unwrap_err()
+            .code(),
+        "expired"
+    );
+}

@@ -107,7 +107,7 @@ impl Net {
 
     /// Act on every output of every node until nothing moves.
     pub(super) fn drain(&mut self) {
-        for _ in 0..100_000 {
+        for _ in 0..50_000_000 {
             let mut moved = false;
             for i in 0..self.nodes.len() {
                 while let Some(out) = self.nodes[i].poll_output() {

@@ -9,9 +9,7 @@ use crate::testutil::{identity, params, record};
 
 fn online(net: &Net, i: usize, j: usize) -> bool {
     let onion = net.addr(j);
-    net.events_of(i)
-        .iter()
-        .any(|e| *e == Event::PeerOnline { onion })
+    net.events_of(i).contains(&Event::PeerOnline { onion })
 }
 
 fn failure_codes(net: &Net, i: usize) -> Vec<String> {
@@ -669,4 +667,108 @@ fn a_small_network_converges_from_one_bootstrap() {
     for &i in &ids {
         assert_eq!(net.nodes[i].stats().known_peers, ids.len() - 1, "node {i}");
     }
+}
+
+#[test]
+fn peer_list_round_trips_through_persistence() {
+    let (net, h, [p, r, q]) = hub();
+    let now = net.now;
+    let list = net.nodes[p].peer_list(
+        now,
+        &PeerFilter {
+            max: usize::MAX,
+            ..PeerFilter::default()
+        },
+    );
+    // Own record first, then the three peers p knows.
+    assert_eq!(list.peers.len(), 4);
+    let mut fresh = Net::new();
+    let p2 = fresh.add_default(11, Role::Participant);
+    let before = fresh.nodes[p2].stats().known_peers;
+    assert_eq!(before, 0);
+    // Our own record in the list is skipped, the others are admitted.
+    assert_eq!(fresh.nodes[p2].handle_peer_list(now, &list, None), 3);
+    let hs = Some(net.addr(h));
+    assert_eq!(fresh.nodes[p2].peer(&net.addr(q)).unwrap().learned_from, hs);
+    assert_eq!(
+        fresh.nodes[p2].peer(&net.addr(h)).unwrap().learned_from,
+        None
+    );
+    assert!(fresh.nodes[p2].peer(&net.addr(r)).is_some());
+    // Loading it twice changes nothing and costs no verification.
+    assert_eq!(fresh.nodes[p2].handle_peer_list(now, &list, None), 0);
+    // A list for another network is refused as a whole.
+    let mut other = list.clone();
+    other.network = "elsewhere".into();
+    assert_eq!(fresh.nodes[p2].handle_peer_list(now, &other, None), 0);
+}
+
+#[test]
+fn tor_transport_never_dials_or_stores_ip_endpoints() {
+    let mut net = Net::new();
+    let a = net.add_default(1, Role::Participant);
+    let mut tcp_cfg = config(params(), 2, Role::Participant);
+    tcp_cfg.tcp_transport = Some("127.0.0.1:4000".parse().unwrap());
+    let b = net.add(2, tcp_cfg);
+    let now = net.now;
+    let b_onion = net.addr(b);
+    net.nodes[a].add_bootstrap(now, b_onion, Some("127.0.0.1:4000".parse().unwrap()));
+    assert!(net.log.is_empty());
+    while let Some(out) = net.nodes[a].poll_output() {
+        if let crate::node::Output::Dial { tcp_endpoint, .. } = out {
+            assert_eq!(tcp_endpoint, None);
+        }
+    }
+    // b's record carries an endpoint: a Tor-transport node refuses it.
+    let list = net.nodes[b].peer_list(now, &PeerFilter::default());
+    let mut c = Net::new();
+    let ci = c.add_default(3, Role::Participant);
+    assert_eq!(c.nodes[ci].handle_peer_list(now, &list, None), 0);
+    assert_eq!(
+        c.nodes[ci].stats().records_rejected,
+        vec![("tcp_endpoint_on_tor".into(), 1)]
+    );
+}
+
+#[test]
+fn tcp_transport_dials_endpoints_from_records() {
+    let mut net = Net::new();
+    let mut cfg_a = config(params(), 1, Role::Participant);
+    cfg_a.tcp_transport = Some("127.0.0.1:4001".parse().unwrap());
+    let a = net.add(1, cfg_a);
+    let mut cfg_b = config(params(), 2, Role::Participant);
+    cfg_b.tcp_transport = Some("127.0.0.1:4002".parse().unwrap());
+    let b = net.add(2, cfg_b);
+    let now = net.now;
+    let list = net.nodes[b].peer_list(now, &PeerFilter::default());
+    assert_eq!(net.nodes[a].handle_peer_list(now, &list, None), 1);
+    net.nodes[a].handle_timeout(now);
+    let mut dialled = None;
+    while let Some(out) = net.nodes[a].poll_output() {
+        if let crate::node::Output::Dial { tcp_endpoint, .. } = out {
+            dialled = tcp_endpoint;
+        }
+    }
+    assert_eq!(dialled, Some("127.0.0.1:4002".parse().unwrap()));
+}
+
+#[test]
+fn pushes_are_rate_limited_and_gossip_recovers_the_rest() {
+    let mut net = Net::new();
+    let mut cfg = config(params(), 10, Role::Router);
+    cfg.push_burst = 1;
+    cfg.push_refill_ms = 3_600_000;
+    let h = net.add(10, cfg);
+    let p = net.add_default(11, Role::Participant);
+    net.connect(p, h);
+    for n in 12..16 {
+        let i = net.add_default(n, Role::Participant);
+        net.connect(i, h);
+    }
+    // Four joins, one push allowed: p knows the hub and one other.
+    assert_eq!(net.nodes[p].stats().known_peers, 2);
+    // Periodic get-peers fills in the rest.
+    net.advance(200_000);
+    assert_eq!(net.nodes[p].stats().known_peers, 5);
+    assert!(net.nodes[p].stats().gossip_rounds >= 1);
 }
