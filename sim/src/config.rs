@@ -188,6 +188,11 @@ pub struct SimConfig {
     pub settle_ms: u64,
     /// Node configuration overrides.
     pub node: NodeTuning,
+    /// Share one verification memo among all nodes (each valid record's
+    /// PoW and signature checked once per run, not once per node). Changes
+    /// only the simulator's CPU time, never an outcome: verification is a
+    /// pure function of the record, and failures are never memoised.
+    pub shared_verify_cache: bool,
 }
 
 impl SimConfig {
@@ -211,6 +216,7 @@ impl SimConfig {
             sample_interval_ms: 5_000,
             settle_ms: 120_000,
             node: NodeTuning::default(),
+            shared_verify_cache: true,
         }
     }
 

@@ -29,12 +29,14 @@
 //! retransmission timeout (max(1 s, 2·latency), doubling), and after four
 //! losses in a row the stream breaks (both ends see it close).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use torpeer_core::identity::Identity;
 use torpeer_core::node::{ConnectionId, Direction, Event, NodeConfig};
+use torpeer_core::table::VerifyCache;
 use torpeer_core::{Input, NetworkParams, Node, OnionAddress, Output, Role, Timestamp, pow, proto};
 
 use crate::driven::SimNode;
@@ -196,6 +198,25 @@ struct Counters {
     invalid: BTreeSet<(usize, OnionAddress)>,
 }
 
+/// The verification memo shared by every node of a run
+/// ([`torpeer_core::table::VerifyCache`]): proof-of-work and signature checks
+/// are pure functions of the record, so each valid record is verified once
+/// per run instead of once per node. Only lookups, never iteration: the
+/// `HashSet` cannot make a run depend on hashing order.
+#[derive(Debug, Default)]
+struct SharedVerifyCache(Mutex<HashSet<[u8; 32]>>);
+
+impl VerifyCache for SharedVerifyCache {
+    fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.0.lock().is_ok_and(|set| set.contains(digest))
+    }
+    fn insert(&self, digest: [u8; 32]) {
+        if let Ok(mut set) = self.0.lock() {
+            set.insert(digest);
+        }
+    }
+}
+
 /// A whole simulated network of `N` nodes (the real [`Node`] unless a test
 /// says otherwise).
 #[derive(Debug)]
@@ -217,6 +238,7 @@ pub struct World<N: SimNode = Node> {
     converged_at: Option<u64>,
     gossip_interval_ms: u64,
     max_per_source: usize,
+    verify_cache: Option<Arc<dyn VerifyCache>>,
 }
 
 fn uniform(rng: &mut ChaCha8Rng) -> f64 {
@@ -343,6 +365,9 @@ impl<N: SimNode> World<N> {
             converged_at: None,
             gossip_interval_ms,
             max_per_source,
+            verify_cache: cfg
+                .shared_verify_cache
+                .then(|| Arc::new(SharedVerifyCache::default()) as Arc<dyn VerifyCache>),
             cfg,
         };
         for node in 0..total {
@@ -442,6 +467,7 @@ impl<N: SimNode> World<N> {
         if let Some(v) = t.max_connections {
             config.max_connections = v;
         }
+        config.verify_cache = self.verify_cache.clone();
         let mut seed = [0u8; 32];
         self.rng.fill_bytes(&mut seed);
         N::create(identity, config, seed, self.ts())

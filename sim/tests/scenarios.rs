@@ -64,6 +64,24 @@ fn same_seed_gives_byte_identical_json() {
 }
 
 #[test]
+fn the_shared_verify_cache_changes_no_outcome() {
+    let make = |cache| {
+        let mut c = config(30, 21, 300);
+        c.loss = 0.05;
+        c.adversaries = Adversaries {
+            bad_signature: 5,
+            bad_pow: 5,
+            replays: 2,
+            sybils: 10,
+            ..Adversaries::default()
+        };
+        c.shared_verify_cache = cache;
+        c
+    };
+    assert_eq!(run(make(true)).to_json(), run(make(false)).to_json());
+}
+
+#[test]
 fn converges_without_faults() {
     let r = run(config(60, 1, 600));
     assert_converged(&r);
