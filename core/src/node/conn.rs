@@ -62,6 +62,8 @@ pub(crate) struct Conn {
     pub(crate) pending_requests: Vec<u64>,
     /// Whether the peer said goodbye (a graceful close: no redial).
     pub(crate) said_goodbye: bool,
+    /// Closed by us for a protocol violation: back off instead of redialling.
+    pub(crate) broken: bool,
 }
 
 impl Conn {
@@ -88,6 +90,7 @@ impl Conn {
             push_tokens: TokenBucket::full(push_burst, now),
             pending_requests: Vec::new(),
             said_goodbye: false,
+            broken: false,
         }
     }
 

@@ -90,7 +90,10 @@ impl Node {
         message: String,
     ) {
         self.send_error(conn, code, &message);
-        let peer = self.conns.get(&conn).and_then(|c| c.peer.or(c.target));
+        let peer = self.conns.get_mut(&conn).and_then(|c| {
+            c.broken = true;
+            c.peer.or(c.target)
+        });
         self.outputs
             .push_back(Output::Event(Event::HandshakeFailed {
                 conn,
@@ -143,6 +146,14 @@ impl Node {
         }
         if c.said_goodbye {
             self.mark_offline(now, peer);
+        } else if c.broken {
+            // It broke the protocol: no immediate redial, back off.
+            let failures = self.table.get(&peer).map_or(1, |e| e.failures + 1);
+            let delay = self.backoff(failures);
+            if let Some(e) = self.table.get_mut(&peer) {
+                e.failures = failures;
+                e.next_retry = now.plus_millis(delay);
+            }
         } else if !self.shut_down {
             if let Some(e) = self.table.get_mut(&peer) {
                 e.next_retry = now;

@@ -169,7 +169,7 @@ impl Node {
 
     /// Backoff after `failures` consecutive failures: base · 2^(n−1),
     /// capped, jittered to [½, 1½).
-    fn backoff(&mut self, failures: u32) -> u64 {
+    pub(super) fn backoff(&mut self, failures: u32) -> u64 {
         let exp = failures.saturating_sub(1).min(32);
         let base = self
             .config

@@ -772,3 +772,26 @@ fn pushes_are_rate_limited_and_gossip_recovers_the_rest() {
     assert_eq!(net.nodes[p].stats().known_peers, 5);
     assert!(net.nodes[p].stats().gossip_rounds >= 1);
 }
+
+#[test]
+fn a_peer_that_breaks_the_protocol_is_not_redialled_at_once() {
+    let mut net = Net::new();
+    let a = net.add_default(1, Role::Participant);
+    let b = net.add_default(2, Role::Participant);
+    net.connect(a, b);
+    let ca = net.conn_between(a, b).unwrap();
+    // b's side of the stream suddenly carries garbage.
+    let now = net.now;
+    net.nodes[a].handle_input(
+        now,
+        crate::node::Input::Received {
+            conn: ca,
+            bytes: &[0xff; 11],
+        },
+    );
+    net.drain();
+    assert!(net.conn_between(a, b).is_none() && net.conn_between(b, a).is_none());
+    let info = net.nodes[a].peer(&net.addr(b)).unwrap();
+    assert_eq!(info.failures, 1);
+    assert!(net.nodes[a].table().get(&net.addr(b)).unwrap().next_retry > now);
+}
