@@ -14,6 +14,7 @@ mod peers;
 mod pow;
 mod record;
 mod run;
+mod sim;
 
 pub(crate) use output::{CliError, CliResult};
 
@@ -43,6 +44,8 @@ enum Command {
     Peers(peers::PeersArgs),
     /// Run N local nodes on loopback TCP (one router) until Ctrl-C.
     Demo(demo::DemoArgs),
+    /// Simulate a network of nodes in memory: convergence, cost, attacks.
+    Sim(sim::SimArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -55,6 +58,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Run(a) => return run::main(a),
         Command::Peers(a) => return peers::main(a),
         Command::Demo(a) => return demo::main(a),
+        Command::Sim(args) => return sim::run(args),
     };
     output::finish(result)
 }
