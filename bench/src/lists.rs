@@ -5,7 +5,7 @@ use prost::Message;
 use torpeer_core::proto;
 use torpeer_core::record::SignedRecord;
 
-use crate::measure::rate;
+use crate::measure::{Step, rates};
 use crate::records::{BenchError, NOW};
 use crate::report::Report;
 
@@ -47,22 +47,28 @@ pub(crate) fn bench(
         if back != list || back_json != list {
             return Err(BenchError::List("round trip changed the list".into()));
         }
-        let enc_bin = rate(seconds, || {
-            std::hint::black_box(list.encode_to_vec());
-            1
-        });
-        let dec_bin = rate(seconds, || {
-            std::hint::black_box(proto::PeerList::decode(binary.as_slice()).is_ok());
-            1
-        });
-        let enc_json = rate(seconds, || {
-            std::hint::black_box(serde_json::to_vec(&list).is_ok());
-            1
-        });
-        let dec_json = rate(seconds, || {
-            std::hint::black_box(serde_json::from_slice::<proto::PeerList>(&json).is_ok());
-            1
-        });
+        let mut steps: Vec<Step<'_>> = vec![
+            Box::new(|| {
+                std::hint::black_box(list.encode_to_vec());
+                1
+            }),
+            Box::new(|| {
+                std::hint::black_box(proto::PeerList::decode(binary.as_slice()).is_ok());
+                1
+            }),
+            Box::new(|| {
+                std::hint::black_box(serde_json::to_vec(&list).is_ok());
+                1
+            }),
+            Box::new(|| {
+                std::hint::black_box(serde_json::from_slice::<proto::PeerList>(&json).is_ok());
+                1
+            }),
+        ];
+        let measured = rates(seconds, &mut steps);
+        drop(steps);
+        let [enc_bin, dec_bin, enc_json, dec_json] =
+            [0, 1, 2, 3].map(|i| measured.get(i).copied().unwrap_or(0.0));
         report.list(n, "binary (prost)", binary.len(), enc_bin, dec_bin);
         report.list(n, "JSON (pbjson)", json.len(), enc_json, dec_json);
     }

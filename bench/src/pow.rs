@@ -11,7 +11,7 @@ use torpeer_core::keccak::Kernel;
 use torpeer_core::pow::{self, PowSearch};
 use torpeer_core::{Identity, NetworkName};
 
-use crate::measure::rate;
+use crate::measure::{Step, rates};
 use crate::report::Report;
 
 /// Tries per `run` call: long enough to amortise the call, short enough to
@@ -27,26 +27,8 @@ pub(crate) fn bench(seconds: f64, report: &mut Report) {
         Err(_) => return,
     };
 
-    // Baseline 1: the sha3 crate, one nonce at a time, as a naive solver.
-    let mut nonce = 0u64;
-    let sha3_rate = rate(seconds, || {
-        for _ in 0..SLICE {
-            let hash: [u8; 32] = Sha3_256::digest(pow::pow_input(&net, &key, nonce)).into();
-            if pow::leading_zero_bits(&hash) >= u32::from(NEVER) {
-                std::hint::black_box(nonce);
-            }
-            nonce = nonce.wrapping_add(1);
-        }
-        SLICE
-    });
-    report.pow(
-        "sha3 crate, one nonce per hash (baseline)",
-        sha3_rate,
-        sha3_rate,
-    );
-
-    // Baseline 2: the keccak crate's permutation on the prepared block, one
-    // nonce at a time (the solver before the SIMD kernels).
+    // The keccak crate's permutation on the prepared block, one nonce at a
+    // time: the solver before the SIMD kernels.
     let mut block = [0u8; 136];
     block[..pow::POW_INPUT_LEN].copy_from_slice(&pow::pow_input(&net, &key, 0));
     block[pow::POW_INPUT_LEN] = 0x06;
@@ -57,48 +39,62 @@ pub(crate) fn bench(seconds: f64, report: &mut Report) {
         b.copy_from_slice(chunk);
         *lane = u64::from_le_bytes(b);
     }
-    let mut nonce = 0u64;
-    let keccak_rate = rate(seconds, || {
+
+    let mut names = vec![
+        "sha3 crate, one nonce per hash (baseline)".to_string(),
+        "keccak crate f1600 on the prepared block, one nonce per call".to_string(),
+    ];
+    let mut steps: Vec<Step<'_>> = Vec::new();
+    // Baseline: the sha3 crate, one nonce at a time, as a naive solver.
+    let mut sha3_nonce = 0u64;
+    steps.push(Box::new(|| {
         for _ in 0..SLICE {
-            let mut state = template;
-            state[10] = nonce;
-            keccak::f1600(&mut state);
-            if state[0] == 0 {
-                std::hint::black_box(nonce);
+            let hash: [u8; 32] = Sha3_256::digest(pow::pow_input(&net, &key, sha3_nonce)).into();
+            if pow::leading_zero_bits(&hash) >= u32::from(NEVER) {
+                std::hint::black_box(sha3_nonce);
             }
-            nonce = nonce.wrapping_add(1);
+            sha3_nonce = sha3_nonce.wrapping_add(1);
         }
         SLICE
-    });
-    report.pow(
-        "keccak crate f1600 on the prepared block, one nonce per call",
-        keccak_rate,
-        sha3_rate,
-    );
-
+    }));
+    let mut keccak_nonce = 0u64;
+    steps.push(Box::new(move || {
+        for _ in 0..SLICE {
+            let mut state = template;
+            state[10] = keccak_nonce;
+            keccak::f1600(&mut state);
+            if state[0] == 0 {
+                std::hint::black_box(keccak_nonce);
+            }
+            keccak_nonce = keccak_nonce.wrapping_add(1);
+        }
+        SLICE
+    }));
     for kernel in Kernel::available() {
         let Ok(mut search) = PowSearch::new(&net, &key, NEVER, 0, 1) else {
             continue;
         };
-        let r = rate(seconds, || {
-            let before = search.tries();
-            std::hint::black_box(search.run_with(kernel, SLICE));
-            search.tries() - before
-        });
-        let best = if kernel == Kernel::best() {
+        let chosen = if kernel == Kernel::best() {
             " (chosen)"
         } else {
             ""
         };
-        report.pow(
-            &format!(
-                "ours: `{}` kernel, {} lane(s){best}",
-                kernel.name(),
-                kernel.lanes()
-            ),
-            r,
-            sha3_rate,
-        );
+        names.push(format!(
+            "ours: `{}` kernel, {} lane(s){chosen}",
+            kernel.name(),
+            kernel.lanes()
+        ));
+        steps.push(Box::new(move || {
+            let before = search.tries();
+            std::hint::black_box(search.run_with(kernel, SLICE));
+            search.tries() - before
+        }));
+    }
+    let measured = rates(seconds, &mut steps);
+    drop(steps);
+    let sha3_rate = measured.first().copied().unwrap_or(0.0);
+    for (name, r) in names.iter().zip(&measured) {
+        report.pow(name, *r, sha3_rate);
     }
 
     match openssl_sha3_rate(seconds) {
@@ -106,9 +102,15 @@ pub(crate) fn bench(seconds: f64, report: &mut Report) {
         None => report.note("openssl not found or its output not understood: no openssl row"),
     }
 
-    let one = threaded_rate(1, seconds, &net, &key);
-    let two = threaded_rate(2, seconds, &net, &key);
-    report.scaling(one, two);
+    // 1 and 2 threads in alternating quarter-second windows, for the same
+    // reason as `measure::rates`.
+    let rounds = (seconds / 0.25).ceil().max(2.0) as u32;
+    let (mut one, mut two) = (0.0, 0.0);
+    for _ in 0..rounds {
+        one += threaded_rate(1, 0.25, &net, &key);
+        two += threaded_rate(2, 0.25, &net, &key);
+    }
+    report.scaling(one / f64::from(rounds), two / f64::from(rounds));
 }
 
 /// `openssl speed -mr` prints `+F:<n>:sha3-256:<bytes per second>`; at 64

@@ -8,7 +8,7 @@ use torpeer_core::record::{RecordBody, RecordError, Role, SignedRecord};
 use torpeer_core::verify::verify_batch;
 use torpeer_core::{Identity, NetworkName, pow};
 
-use crate::measure::rate;
+use crate::measure::{Step, rates};
 use crate::report::Report;
 
 /// Unix time the benchmark records are checked at.
@@ -108,31 +108,37 @@ pub(crate) fn bench_verify(
     {
         return Err(BenchError::Disagree);
     }
-    let n = list.len() as u64;
-    let base = rate(seconds, || {
-        for r in list {
-            std::hint::black_box(r.verify(&params, NOW).is_ok());
-        }
-        n
-    });
-    let batch = rate(seconds, || {
-        std::hint::black_box(verify_batch(list, &params, NOW));
-        n
-    });
-    let par = rate(seconds, || {
-        std::hint::black_box(parallel(list, 2));
-        n
-    });
     // The same list with 1 % of its signatures broken: the cost of finding
     // the bad ones.
     let mut dirty = list.to_vec();
     for r in dirty.iter_mut().step_by(100) {
         r.signature[10] ^= 1;
     }
-    let dirty_batch = rate(seconds, || {
-        std::hint::black_box(verify_batch(&dirty, &params, NOW));
-        n
-    });
+    let n = list.len() as u64;
+    let mut steps: Vec<Step<'_>> = vec![
+        Box::new(|| {
+            for r in list {
+                std::hint::black_box(r.verify(&params, NOW).is_ok());
+            }
+            n
+        }),
+        Box::new(|| {
+            std::hint::black_box(verify_batch(list, &params, NOW));
+            n
+        }),
+        Box::new(|| {
+            std::hint::black_box(verify_batch(&dirty, &params, NOW));
+            n
+        }),
+        Box::new(|| {
+            std::hint::black_box(parallel(list, 2));
+            n
+        }),
+    ];
+    let measured = rates(seconds, &mut steps);
+    drop(steps);
+    let [base, batch, dirty_batch, par] =
+        [0, 1, 2, 3].map(|i| measured.get(i).copied().unwrap_or(0.0));
     let label = format!("{} records", list.len());
     report.verify(
         &format!(
