@@ -245,8 +245,8 @@ mod tests {
         records[71].signature[..32].copy_from_slice(&[0xff; 32]);
         records[71].signature[31] = 0x7f;
         // Several bad ones in one batch, next to each other.
-        for i in 100..104 {
-            records[i].signature[0] ^= 0x80;
+        for r in &mut records[100..104] {
+            r.signature[0] ^= 0x80;
         }
         // A nonce that fails the PoW (the signature covers it too, so the
         // PoW error must win, as in the single path).

@@ -40,9 +40,20 @@ impl Lanes for Avx512 {
     }
     #[inline(always)]
     fn load(x: &[u64]) -> Self {
-        let x: [i64; 8] = std::array::from_fn(|i| x[i] as i64);
+        let x = &x[..8];
         // SAFETY: as for `splat`; the values are passed by value.
-        Self(unsafe { _mm512_set_epi64(x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]) })
+        Self(unsafe {
+            _mm512_set_epi64(
+                x[7] as i64,
+                x[6] as i64,
+                x[5] as i64,
+                x[4] as i64,
+                x[3] as i64,
+                x[2] as i64,
+                x[1] as i64,
+                x[0] as i64,
+            )
+        })
     }
     #[inline(always)]
     fn store(self, out: &mut [u64]) {

@@ -106,9 +106,9 @@ impl Kernel {
     /// The fastest available kernel, detected once per process.
     ///
     /// Preference order is by measured speed on AVX-512 hardware (see
-    /// BENCHMARKS.md): the 8-lane kernel beats the 4-lane VL one by a few
-    /// percent even where 512-bit instructions run at half rate, and both
-    /// beat plain AVX2, which lacks rotate and three-input logic.
+    /// BENCHMARKS.md): on the CI machines the 8-lane kernel beat the 4-lane
+    /// VL one by about a third despite their half-rate 512-bit units, and
+    /// both beat plain AVX2, which lacks rotate and three-input logic.
     pub fn best() -> Kernel {
         static BEST: OnceLock<Kernel> = OnceLock::new();
         *BEST.get_or_init(|| {
