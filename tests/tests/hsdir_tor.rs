@@ -103,3 +103,37 @@ fn a_directory_tor_creates_is_the_same_identity_through_us() {
     let params = NetworkParams::new(network).with_min_difficulty(4);
     torpeer_core::record::verify(&record.to_proto(), &params, 1_000).unwrap();
 }
+
+/// Tor itself confirms the address of every seeded vector in
+/// `vectors/onion.json`: the key from the seed, in a directory tor loads,
+/// makes tor write that address.
+#[test]
+fn tor_confirms_the_onion_vectors() {
+    let Some(tor) = tor_or_skip("tor_confirms_the_onion_vectors") else {
+        return;
+    };
+    let path = common::vectors_dir().join("onion.json");
+    let vectors: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    let mut confirmed = 0;
+    for case in vectors["valid"].as_array().unwrap() {
+        let Some(seed) = case["seed"].as_str() else {
+            continue;
+        };
+        let seed: [u8; 32] = hex::decode(seed).unwrap().try_into().unwrap();
+        let id = Identity::from_seed(&seed).unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let hs = work.path().join("hs");
+        fs::create_dir(&hs).unwrap();
+        make_private(&hs);
+        write_private(&hs.join(SECRET_KEY_FILE), &encode_secret_key_file(&id)[..]);
+        let (hostname, log) = run_tor_on(&tor, work.path(), &hs);
+        assert_eq!(
+            hostname.trim_end(),
+            case["onion"].as_str().unwrap(),
+            "tor log:\n{log}"
+        );
+        confirmed += 1;
+    }
+    assert!(confirmed >= 4);
+}
