@@ -629,6 +629,49 @@ fn generate_fuzz_seeds() -> Vec<(String, Vec<u8>)> {
     ));
     seeds.push(("record_json/peer-list.bin".into(), list.encode_to_vec()));
 
+    // Batch verification needs lists longer than its one-by-one threshold:
+    // 12 valid records (difficulty 0), then the same with one bad signature.
+    let batch_entries: Vec<proto::PeerEntry> = (0..12u8)
+        .map(|n| {
+            let id = Identity::from_seed(&seed(100 + n)).unwrap();
+            let body = RecordBody {
+                address: id.address(),
+                network: NetworkName::default_network(),
+                role: Role::Participant,
+                ports: vec![80],
+                issued_at: NOW - u64::from(n),
+                sequence: u64::from(n),
+                pow_difficulty: 0,
+                pow_nonce: 0,
+                tcp_endpoint: None,
+            };
+            proto::PeerEntry {
+                record: Some(body.sign(&id).unwrap().to_proto()),
+                status: 1,
+                last_seen: NOW,
+                learned_from: String::new(),
+            }
+        })
+        .collect();
+    let mut batch = proto::PeerList {
+        network: "torpeer".into(),
+        source: records[0].onion.clone(),
+        generated_at: NOW,
+        peers: batch_entries,
+    };
+    seeds.push(("record_batch/valid-12.bin".into(), batch.encode_to_vec()));
+    seeds.push((
+        "record_batch/valid-12.json".into(),
+        serde_json::to_vec(&batch).unwrap(),
+    ));
+    if let Some(r) = batch.peers[5].record.as_mut() {
+        r.signature[10] ^= 4;
+    }
+    seeds.push((
+        "record_batch/one-bad-signature.bin".into(),
+        batch.encode_to_vec(),
+    ));
+
     let frame = |k: Kind| encode_frame(k, DEFAULT_MAX_FRAME_LEN).unwrap();
     let mut stream = Vec::new();
     stream.extend(frame(Kind::Ping(proto::Ping { nonce: 7 })));
@@ -736,7 +779,14 @@ fn fuzz_seeds_are_committed() {
         }
     }
     // Every target has seeds.
-    for target in ["frames", "record_binary", "record_json", "onion", "hsdir"] {
+    for target in [
+        "frames",
+        "record_binary",
+        "record_json",
+        "record_batch",
+        "onion",
+        "hsdir",
+    ] {
         assert!(
             seeds
                 .iter()
