@@ -5,5 +5,7 @@
 //! files (HiddenServiceDir, persisted state), threads (the PoW solver),
 //! clocks, sockets and Tor.
 
+#[cfg(feature = "arti")]
+pub mod arti;
 pub mod hsdir_fs;
 pub mod pow_solver;

@@ -5,6 +5,8 @@
 //! `scripts/ci/70-tor-network.sh` runs it with `--ignored` and
 //! `TORPEER_REQUIRE_TOR=1`, which turns "tor is missing" from a skip into a
 //! failure.
+// Test helpers outside #[test] fns: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -11,6 +11,7 @@ mod keys;
 mod output;
 mod pow;
 mod record;
+mod tornet;
 
 pub(crate) use output::{CliError, CliResult};
 
@@ -34,6 +35,9 @@ enum Command {
     /// Sign or verify peer records.
     #[command(subcommand)]
     Record(record::RecordCommand),
+    /// Run a private Tor network on 127.0.0.1 (needs Debian's `tor`).
+    #[command(subcommand, name = "tor-testnet")]
+    TorTestnet(tornet::TorTestnetCommand),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -43,6 +47,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Identity(args) => keys::identity(args),
         Command::Pow(cmd) => pow::run(cmd),
         Command::Record(cmd) => record::run(cmd),
+        Command::TorTestnet(cmd) => tornet::run(cmd),
     };
     output::finish(result)
 }
