@@ -188,10 +188,11 @@ fn arti_onion_round_trips_with_itself_and_ctor() {
 
         // 1. arti → its own onion.
         let own = hostname.trim().to_owned();
+        let (onion_ref, own_ref) = (&onion, own.as_str());
         let t = Instant::now();
-        let (echo, tries) = retry("arti -> own onion", || async {
-            let s = onion
-                .dial(&own, VIRTUAL_PORT)
+        let (echo, tries) = retry("arti -> own onion", || async move {
+            let s = onion_ref
+                .dial(own_ref, VIRTUAL_PORT)
                 .await
                 .map_err(|e| e.to_string())?;
             arti_round_trip(s, "arti-to-self")
@@ -206,11 +207,11 @@ fn arti_onion_round_trips_with_itself_and_ctor() {
         );
 
         // 2. arti → the C-tor onion service.
-        let ctor = ctor_onion.trim().to_owned();
+        let ctor = ctor_onion.trim();
         let t = Instant::now();
-        let (echo, tries) = retry("arti -> c-tor onion", || async {
-            let s = onion
-                .dial(&ctor, VIRTUAL_PORT)
+        let (echo, tries) = retry("arti -> c-tor onion", || async move {
+            let s = onion_ref
+                .dial(ctor, VIRTUAL_PORT)
                 .await
                 .map_err(|e| e.to_string())?;
             arti_round_trip(s, "arti-to-ctor")

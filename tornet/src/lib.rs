@@ -303,15 +303,15 @@ impl TorNet {
             },
             detached: false,
         };
-        for i in 0..n {
-            let node = &net.info.nodes[i];
+        for node in &mut net.info.nodes {
+            // Pushed at once, so a later failure still stops this one on drop.
             let p = process::spawn(
                 &net.opts.tor,
                 &node.nickname,
                 &node.data_dir,
                 net.opts.owned,
             )?;
-            net.info.nodes[i].pid = p.pid;
+            node.pid = p.pid;
             net.procs.push(p);
         }
         net.info.save()?;
