@@ -564,16 +564,31 @@ impl Drop for TorNet {
     }
 }
 
+/// Whether one process of a network still runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProcessStatus {
+    /// Nickname of the node or name of the extra.
+    pub name: String,
+    /// Its pid.
+    pub pid: u32,
+    /// Whether that pid still runs tor.
+    pub running: bool,
+}
+
 /// State of a network found in `dir`: its description and, per process,
 /// whether it still runs.
-pub fn status(dir: &Path) -> Result<(NetInfo, Vec<(String, u32, bool)>), TorNetError> {
+pub fn status(dir: &Path) -> Result<(NetInfo, Vec<ProcessStatus>), TorNetError> {
     let info = NetInfo::load(dir)?;
     let procs = info
         .nodes
         .iter()
         .map(|n| (n.nickname.clone(), n.pid))
         .chain(info.extras.iter().map(|e| (e.name.clone(), e.pid)))
-        .map(|(name, pid)| (name, pid, process::is_tor(pid)))
+        .map(|(name, pid)| ProcessStatus {
+            name,
+            pid,
+            running: process::is_tor(pid),
+        })
         .collect();
     Ok((info, procs))
 }

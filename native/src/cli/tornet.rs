@@ -175,19 +175,8 @@ fn down(args: DirArgs) -> CliResult {
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
-struct ProcStatus {
-    name: String,
-    pid: u32,
-    running: bool,
-}
-
 fn status(args: StatusArgs) -> CliResult {
     let (info, procs) = torpeer_tornet::status(&args.dir)?;
-    let procs: Vec<ProcStatus> = procs
-        .into_iter()
-        .map(|(name, pid, running)| ProcStatus { name, pid, running })
-        .collect();
     let running = procs.iter().filter(|p| p.running).count();
     if args.json {
         output::print_json(&serde_json::json!({
