@@ -8,6 +8,8 @@
 pub mod clock;
 pub mod config;
 pub mod driver;
+#[cfg(feature = "arti")]
+pub mod arti;
 pub mod hsdir_fs;
 pub mod http;
 pub mod keys;

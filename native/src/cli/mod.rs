@@ -15,6 +15,7 @@ mod pow;
 mod record;
 mod run;
 mod sim;
+mod tornet;
 
 pub(crate) use output::{CliError, CliResult};
 
@@ -46,6 +47,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Simulate a network of nodes in memory: convergence, cost, attacks.
     Sim(sim::SimArgs),
+    /// Run a private Tor network on 127.0.0.1 (needs Debian's `tor`).
+    #[command(subcommand, name = "tor-testnet")]
+    TorTestnet(tornet::TorTestnetCommand),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -59,6 +63,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Peers(a) => return peers::main(a),
         Command::Demo(a) => return demo::main(a),
         Command::Sim(args) => return sim::run(args),
+        Command::TorTestnet(cmd) => tornet::run(cmd),
     };
     output::finish(result)
 }
