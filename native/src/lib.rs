@@ -5,11 +5,11 @@
 //! files (HiddenServiceDir, persisted state), threads (the PoW solver),
 //! clocks, sockets and Tor.
 
+#[cfg(feature = "arti")]
+pub mod arti;
 pub mod clock;
 pub mod config;
 pub mod driver;
-#[cfg(feature = "arti")]
-pub mod arti;
 pub mod hsdir_fs;
 pub mod http;
 pub mod keys;
