@@ -8,6 +8,8 @@
 import type { Peer } from "./types";
 
 const TTL_SECS = 24 * 3600;
+/** Least time between frames while a big layout streams in. */
+const LAYOUT_FRAME_MS = 400;
 
 export const COLORS = {
   online: "#23804a",
@@ -38,6 +40,7 @@ export class PeerGraph {
   private autoFit = true;
   private frame = 0;
   private drawnOnce = false;
+  private lastDraw = 0;
 
   /** Called with a node index when the user picks a node (or -1). */
   onSelect: (index: number) => void = () => {};
@@ -106,12 +109,26 @@ export class PeerGraph {
     this.schedule();
   }
 
+  /**
+   * One draw per animation frame at most; while a big graph is still being
+   * laid out, at most one per LAYOUT_FRAME_MS, so the page keeps most of its
+   * main thread for input while positions stream in.
+   */
   private schedule(): void {
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
+    const wait = this.container.dataset.layout === "running" && this.peers.length > 1500 && this.drawnOnce
+      ? Math.max(0, this.lastDraw + LAYOUT_FRAME_MS - performance.now())
+      : 0;
+    this.frame = -1;
+    const run = () => {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.lastDraw = performance.now();
+        this.draw();
+      });
+    };
+    if (wait > 0) setTimeout(run, wait);
+    else run();
   }
 
   private fitView(): void {

@@ -31,8 +31,8 @@ const ui = {
   banner: $<HTMLDivElement>("banner"),
   graph: $<HTMLDivElement>("peer-graph"),
   fit: $<HTMLButtonElement>("fit"),
-  table: $<HTMLTableElement>("peer-table"),
-  rows: $<HTMLTableSectionElement>("peer-rows"),
+  table: $<HTMLElement>("peer-table"),
+  rows: $<HTMLElement>("peer-rows"),
   rowCount: $<HTMLElement>("row-count"),
   detail: $<HTMLElement>("detail"),
   dropHint: $<HTMLDivElement>("drop-hint"),
@@ -152,16 +152,21 @@ worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
     case "verified":
       performance.mark("tp:verified");
       performance.measure("tp:time-to-verified", "tp:start", "tp:verified");
+      document.body.dataset.verifyMs = msg.verifyMs.toFixed(1);
       state.peers = msg.peers;
       state.firstDrawPending = true;
-      showResult([...state.fetchFailures, ...msg.sources], msg.peers);
       graph.setData(msg.peers, msg.edges, msg.xy, state.nowUnix);
+      showResult([...state.fetchFailures, ...msg.sources], msg.peers);
       table.setData(msg.peers, state.nowUnix);
       refreshDetail();
       scheduleRefresh();
       break;
     case "layout":
       graph.setPositions(msg.xy, msg.done);
+      if (msg.done && performance.getEntriesByName("tp:layout-done", "mark").length === 0) {
+        performance.mark("tp:layout-done");
+        performance.measure("tp:time-to-layout-done", "tp:start", "tp:layout-done");
+      }
       break;
   }
 };
@@ -182,10 +187,9 @@ graph.onFirstDraw = (count) => {
 };
 
 table.onRendered = () => {
-  if (performance.getEntriesByName("tp:rows", "mark").length === 0) {
-    performance.mark("tp:rows");
-    performance.measure("tp:time-to-rows", "tp:start", "tp:rows");
-  }
+  if (document.body.dataset.state !== "loading") return;
+  performance.mark("tp:rows");
+  performance.measure("tp:time-to-rows", "tp:start", "tp:rows");
   document.body.dataset.state = "ready";
 };
 

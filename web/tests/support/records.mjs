@@ -8,7 +8,7 @@
 // the browser tests use is then verified by the real wasm package — so a
 // drift between this file and the protocol shows up as a failing test, never
 // as a silently "verified" fixture.
-import { createHash, createPrivateKey, createPublicKey, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 
 const enc = new TextEncoder();
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
@@ -74,16 +74,24 @@ export function solvePow(netId, pubkey, difficulty) {
   }
 }
 
-// PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows.
-const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");
+const identities = new Map();
 
-/** A deterministic identity from an integer, so fixtures are reproducible. */
+/**
+ * The identity number `index` of a fixture family. Keys are fresh random
+ * ed25519 keys (OpenSSL imports a given seed ten times slower than it makes a
+ * key, which matters at 5,000 peers), remembered per (salt, index) so a test
+ * can re-sign "the same peer" differently.
+ */
 export function identity(index, salt = "dashboard") {
-  const seed = createHash("sha256").update(`${salt}:${index}`).digest();
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: "der", type: "pkcs8" });
-  const spki = createPublicKey(key).export({ format: "der", type: "spki" });
-  const pubkey = Buffer.from(spki.subarray(spki.length - 32));
-  return { key, pubkey, onion: onionOf(pubkey) };
+  const name = `${salt}:${index}`;
+  let id = identities.get(name);
+  if (!id) {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const pubkey = Buffer.from(publicKey.export({ format: "jwk" }).x, "base64url");
+    id = { key: privateKey, pubkey, onion: onionOf(pubkey) };
+    identities.set(name, id);
+  }
+  return id;
 }
 
 const ROLE_BYTE = { ROLE_PARTICIPANT: 1, ROLE_ROUTER: 2 };
