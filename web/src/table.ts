@@ -65,7 +65,7 @@ export class PeerTable {
     private readonly body: HTMLElement,
     private readonly countLabel: HTMLElement,
   ) {
-    for (const button of table.querySelectorAll<HTMLButtonElement>("th button[data-sort]")) {
+    for (const button of table.querySelectorAll<HTMLButtonElement>("[role=columnheader] button[data-sort]")) {
       button.addEventListener("click", () => this.sortBy(button.dataset.sort as SortKey));
     }
     body.addEventListener("click", (e) => this.pick(e.target));

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The browser dashboard (web/): build the `torpeer` npm package from the Rust
+# core, install it into web/ (not saved: the tarball is built, never
+# committed), build the static page into web/dist/, then run its tests in
+# Debian's headless Chromium via playwright-core. Screenshots and the
+# 5,000-peer figures land in $TORPEER_ARTIFACTS/dashboard/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export TORPEER_ARTIFACTS="${TORPEER_ARTIFACTS:-$PWD/artifacts}"
+mkdir -p "$TORPEER_ARTIFACTS/dashboard"
+
+# The CLI for the signer cross-check (cached when stage 20 already built it).
+cargo build -p torpeer-node --locked
+
+# `cargo xtask npm` prints the tarball's absolute path on its last line.
+tarball="$(cargo xtask npm | tail -n 1)"
+if [ ! -f "$tarball" ]; then
+  echo "cargo xtask npm did not end with a tarball path (got: $tarball)" >&2
+  exit 1
+fi
+
+cd web
+npm ci --no-audit --no-fund
+npm install --no-save --no-audit --no-fund "$tarball"
+npm run build
+TORPEER_BIN="$CARGO_TARGET_DIR/debug/torpeer" npm test
