@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export TORPEER_ARTIFACTS="${TORPEER_ARTIFACTS:-$PWD/artifacts}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 mkdir -p "$TORPEER_ARTIFACTS/dashboard"
 
 # The CLI for the signer cross-check (cached when stage 20 already built it).

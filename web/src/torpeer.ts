@@ -4,7 +4,7 @@
 // verification happens there, none in this TypeScript. These interfaces
 // mirror the package's typings (proto3 JSON shapes) for the fields read here,
 // so the dashboard type-checks against any build of the package.
-import * as pkg from "torpeer";
+import * as pkg from "torpeer/web";
 
 export interface PeerRecordJson {
   onion?: string;
@@ -49,9 +49,11 @@ export interface Torpeer {
 }
 
 /**
- * Instantiates the package's wasm once. A `--target web` build exports an
- * async `default` init that fetches the .wasm next to its glue; a bundler or
- * Node build is ready on import and has no such function.
+ * Instantiates the package's wasm once. `torpeer/web` is the package's
+ * `--target web` build: an ES module whose async `default` init fetches the
+ * .wasm beside it via `new URL(..., import.meta.url)`, which Vite copies into
+ * dist/ as an asset — no bundler wasm plugin needed (the package's default
+ * browser entry is the `bundler` build, which Vite cannot load without one).
  */
 export async function loadTorpeer(): Promise<Torpeer> {
   const mod = pkg as unknown as Torpeer & { default?: unknown };
