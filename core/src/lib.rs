@@ -19,6 +19,9 @@ pub mod node;
 pub mod onion;
 pub mod pow;
 pub mod record;
+pub mod table;
+#[cfg(test)]
+mod testutil;
 
 /// Generated protobuf types (prost) with canonical proto3 JSON (pbjson).
 #[allow(
