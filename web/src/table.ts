@@ -54,6 +54,8 @@ export class PeerTable {
   private filter: Filter = { text: "", verdict: "all", role: "", status: "" };
   private generation = 0;
   private selectedOnion = "";
+  /** Rows in the DOM, in display order. */
+  private rendered: Array<{ onion: string; sig: string; el: HTMLElement }> = [];
 
   /** Called with the peer's index in the data set when a row is chosen. */
   onSelect: (index: number) => void = () => {};
@@ -186,11 +188,43 @@ export class PeerTable {
     return tr;
   }
 
+  /** What a row shows apart from its age, to tell whether a refresh changed it. */
+  private signature(p: Peer): string {
+    return `${p.onion}|${p.ok}|${p.code}|${p.role}|${p.status}|${p.issuedAt}|${p.powDifficulty}|${p.learnedFrom}`;
+  }
+
+  /**
+   * A live refresh usually brings the same rows in the same order: then rows
+   * are patched in place (ages, changed rows), so the scroll position, focus
+   * and selection survive. Anything else rebuilds the rows in chunks.
+   */
   private render(): void {
     const gen = ++this.generation;
     const order = this.visible();
     const total = this.peers.filter((p) => p.hasRecord).length;
     this.countLabel.textContent = order.length === total ? `${total} peers` : `${order.length} of ${total} peers`;
+    const sigs = order.map((i) => this.signature(this.peers[i]));
+    const samePlaces =
+      this.table.dataset.rendering === "false" &&
+      this.rendered.length === order.length &&
+      order.every((i, k) => this.rendered[k].onion === this.peers[i].onion);
+    if (samePlaces) {
+      order.forEach((i, k) => {
+        const el = this.rendered[k].el;
+        if (this.rendered[k].sig !== sigs[k]) {
+          const fresh = this.row(i);
+          el.replaceWith(fresh);
+          this.rendered[k] = { onion: this.peers[i].onion, sig: sigs[k], el: fresh };
+        } else {
+          const p = this.peers[i];
+          el.dataset.index = String(i);
+          el.children[4].textContent = p.issuedAt === null ? "—" : formatAge(this.now - p.issuedAt);
+        }
+      });
+      this.onRendered(order.length);
+      return;
+    }
+    this.rendered = [];
     this.body.replaceChildren();
     this.table.dataset.rendering = "true";
     let at = 0;
@@ -200,7 +234,11 @@ export class PeerTable {
       block.setAttribute("role", "rowgroup");
       block.className = "rowblock";
       const end = Math.min(at + CHUNK, order.length);
-      for (; at < end; at++) block.append(this.row(order[at]));
+      for (; at < end; at++) {
+        const el = this.row(order[at]);
+        this.rendered.push({ onion: this.peers[order[at]].onion, sig: sigs[at], el });
+        block.append(el);
+      }
       this.body.append(block);
       if (at < order.length) {
         setTimeout(step, 0);
