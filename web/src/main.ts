@@ -119,7 +119,10 @@ async function load(): Promise<void> {
     showResult([], []);
     return;
   }
-  state.probing = false;
+  if (state.probing) {
+    state.probing = false;
+    await adoptNodeParams(abort.signal);
+  }
 
   if (inputs.length === 0) {
     showResult(failures, []);
@@ -130,6 +133,26 @@ async function load(): Promise<void> {
   state.nowUnix = p.nowUnix;
   const request: VerifyRequest = { type: "verify", requestId, inputs, params: p, positions: graph.positions() };
   worker.postMessage(request);
+}
+
+/**
+ * Served by a node: take the verifier's minimum difficulty from the node's
+ * own `/v1/status` (`min_difficulty`), unless the user gave one — a demo
+ * network with difficulty 8 would otherwise fail every record against the
+ * default network's 20. Best effort: an older node without the field, or an
+ * error, leaves the package's default.
+ */
+async function adoptNodeParams(signal: AbortSignal): Promise<void> {
+  if (ui.minDifficulty.value.trim() !== "") return;
+  try {
+    const response = await fetch(`${location.origin}/v1/status`, { cache: "no-store", signal });
+    if (!response.ok) return;
+    const status = (await response.json()) as Record<string, unknown>;
+    const min = status.min_difficulty ?? status.minDifficulty;
+    if (typeof min === "number" && Number.isInteger(min) && min >= 0 && min <= 64) ui.minDifficulty.value = String(min);
+  } catch {
+    // Not fatal: verification proceeds with the package's default.
+  }
 }
 
 function scheduleRefresh(): void {
