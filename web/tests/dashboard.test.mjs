@@ -205,6 +205,30 @@ describe("dashboard", () => {
     await page.close();
   });
 
+  test("served by a node: loads its own /v1/peers, live, with the node's min difficulty", async () => {
+    const node = await staticServer(join(webDir, "dist"), {
+      "/v1/peers": () => good,
+      "/v1/status": () => ({ onion: good.source, network: "testnet", min_difficulty: 8, known_peers: 12 }),
+    });
+    try {
+      const page = await browser.newPage();
+      const errors = [];
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      await page.goto(`${node.url}/`);
+      await ready(page);
+      assert.equal(await page.inputValue("#urls"), `${node.url}/v1/peers`);
+      assert.equal(await page.inputValue("#min-difficulty"), "8");
+      assert.equal(await page.isChecked("#live"), true);
+      const got = await rows(page);
+      assert.equal(got.length, 12);
+      assert.ok(got.every((r) => r.verified === "true"));
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      node.server.close();
+    }
+  });
+
   test("a list opened from a file and one pasted are verified too", async () => {
     const { page, errors } = await openPage("?live=0");
     await page.waitForSelector('body[data-state="empty"]', WAIT);

@@ -21,10 +21,18 @@ function listen(server) {
   });
 }
 
-/** Static files of `root`; 404 for anything else (as on a plain web host). */
-export async function staticServer(root) {
+/**
+ * Static files of `root`; 404 for anything else (as on a plain web host).
+ * `routes` maps a path to a function returning a JSON-able body, to play a
+ * node that serves the dashboard and its API on one origin.
+ */
+export async function staticServer(root, routes = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    if (routes[path]) {
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(routes[path]()));
+      return;
+    }
     const file = normalize(join(root, path.endsWith("/") ? `${path}index.html` : path));
     if (!file.startsWith(root)) {
       res.writeHead(403).end();
