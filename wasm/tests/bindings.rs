@@ -4,6 +4,8 @@
 //! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 //! cargo test -p torpeer-wasm --target wasm32-unknown-unknown`.
 #![cfg(target_arch = "wasm32")]
+// clippy's allow-unwrap-in-tests knows `#[test]`, not `#[wasm_bindgen_test]`.
+#![allow(clippy::unwrap_used)]
 
 use js_sys::{BigInt, JSON, Reflect, Uint8Array};
 use prost::Message;
@@ -12,7 +14,7 @@ use torpeer_core::network::NetworkParams;
 use torpeer_core::proto::PeerRecord;
 use torpeer_core::record::{RecordBody, Role};
 use torpeer_wasm::api;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const NOW: u64 = 1_800_000_000;
