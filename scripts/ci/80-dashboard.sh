@@ -14,7 +14,11 @@ mkdir -p "$TORPEER_ARTIFACTS/dashboard"
 cargo build -p torpeer-node --locked
 
 # `cargo xtask npm` prints the tarball's absolute path on its last line.
-tarball="$(cargo xtask npm | tail -n 1)"
+# --no-wasm-opt: Debian's binaryen (wasm-opt 108) turns wasm-bindgen's
+# externref table into one that Node 20 and Chromium 156 refuse at init
+# ("WebAssembly.Table.set(): ... function-typed object"); the unoptimised
+# module loads in both.
+tarball="$(cargo xtask npm --no-wasm-opt | tail -n 1)"
 if [ ! -f "$tarball" ]; then
   echo "cargo xtask npm did not end with a tarball path (got: $tarball)" >&2
   exit 1

@@ -2,7 +2,7 @@
 // (the Rust core compiled to wasm), verifies every record and PoW, merges the
 // lists into one peer set and lays the graph out with d3-force — all off the
 // page's main thread, so a 5,000-peer list never freezes scrolling or input.
-import { loadTorpeer, type Torpeer } from "./torpeer";
+import { loadTorpeer, type PeerEntryJson, type PeerListJson, type Torpeer, type Verdict } from "./torpeer";
 import { mergeLists, type DecodedList } from "./merge";
 import { runLayout } from "./layout";
 import type { SourceInput, SourceOutcome, VerifyRequest, WorkerMessage } from "./types";
@@ -24,15 +24,47 @@ function errorInfo(err: unknown): { code: string; message: string } {
   return { code: "internal", message: String(err) };
 }
 
+/**
+ * The package caps one input at 1 MiB (a bound on what one call may
+ * allocate). A bigger JSON list is split here into sub-lists of whole entries
+ * — only transport: every entry is still decoded and verified by the package.
+ * Binary protobuf cannot be split without decoding it, so it stays capped.
+ */
+const SPLIT_BYTES = 768 * 1024;
+const SPLIT_ENTRIES = 1000;
+
+function pieces(input: SourceInput): Array<string | Uint8Array> {
+  if (typeof input.data !== "string" || input.data.length <= SPLIT_BYTES) return [input.data];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(input.data);
+  } catch (err) {
+    throw Object.assign(new Error(`not JSON: ${(err as Error).message}`), { code: "invalid_json" });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return [input.data];
+  const { peers, ...head } = parsed as { peers?: unknown };
+  if (!Array.isArray(peers) || peers.length <= SPLIT_ENTRIES) return [input.data];
+  const out: string[] = [];
+  for (let i = 0; i < peers.length; i += SPLIT_ENTRIES) out.push(JSON.stringify({ ...head, peers: peers.slice(i, i + SPLIT_ENTRIES) }));
+  return out;
+}
+
 function decodeOne(tp: Torpeer, input: SourceInput, req: VerifyRequest): DecodedList | SourceOutcome {
   try {
-    const list = tp.decodePeerList(input.data);
-    const network = req.params.network || list.network || undefined;
-    const options: { network?: string; nowUnix: number; minDifficulty?: number } = { nowUnix: req.params.nowUnix };
-    if (network) options.network = network;
-    if (req.params.minDifficulty !== null) options.minDifficulty = req.params.minDifficulty;
-    const verdicts = tp.verifyPeerList(input.data, options);
-    return { id: input.id, list, verdicts };
+    let list: PeerListJson | null = null;
+    const entries: PeerEntryJson[] = [];
+    const verdicts: Verdict[] = [];
+    for (const piece of pieces(input)) {
+      const part = tp.decodePeerList(piece);
+      list ??= part;
+      entries.push(...(part.peers ?? []));
+      const network = req.params.network || part.network || undefined;
+      const options: { network?: string; nowUnix: number; minDifficulty?: number } = { nowUnix: req.params.nowUnix };
+      if (network) options.network = network;
+      if (req.params.minDifficulty !== null) options.minDifficulty = req.params.minDifficulty;
+      verdicts.push(...tp.verifyPeerList(piece, options));
+    }
+    return { id: input.id, list: { ...(list ?? {}), peers: entries }, verdicts };
   } catch (err) {
     const { code, message } = errorInfo(err);
     return { id: input.id, ok: false, code, message, peerCount: 0 };
