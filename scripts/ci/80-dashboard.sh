@@ -10,9 +10,6 @@ export TORPEER_ARTIFACTS="${TORPEER_ARTIFACTS:-$PWD/artifacts}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 mkdir -p "$TORPEER_ARTIFACTS/dashboard"
 
-# The CLI for the signer cross-check (cached when stage 20 already built it).
-cargo build -p torpeer-node --locked
-
 # `cargo xtask npm` prints the tarball's absolute path on its last line.
 # --no-wasm-opt: Debian's binaryen (wasm-opt 108) turns wasm-bindgen's
 # externref table into one that Node 20 and Chromium 156 refuse at init
@@ -28,4 +25,6 @@ cd web
 npm ci --no-audit --no-fund
 npm install --no-save --no-audit --no-fund "$tarball"
 npm run build
+# tests/records.test.mjs also checks the test signer against the CLI that
+# stage 20 built (it skips that check when the binary is absent).
 TORPEER_BIN="$CARGO_TARGET_DIR/debug/torpeer" npm test

@@ -12,7 +12,7 @@ import { network, tampered } from "./support/fixtures.mjs";
 
 const now = Math.floor(Date.now() / 1000);
 const targetDir = process.env.CARGO_TARGET_DIR ?? resolve(import.meta.dirname ?? ".", "../../target");
-const cli = process.env.TORPEER_BIN ?? [join(targetDir, "debug/torpeer"), join(targetDir, "release/torpeer")].find(existsSync);
+const cli = [process.env.TORPEER_BIN, join(targetDir, "debug/torpeer"), join(targetDir, "release/torpeer")].find((p) => p && existsSync(p));
 const pkg = await import("torpeer").catch(() => null);
 const real = pkg && typeof pkg.encodePeerList === "function" && !String(pkg.version ?? "").includes("stub");
 
