@@ -20,6 +20,9 @@ export interface Filter {
 }
 
 const CHUNK = 100;
+/** Column positions (index.html's header order). */
+const REASON_CELL = 2;
+const AGE_CELL = 5;
 
 /** Code-point order: the sorted values are ASCII identifiers, and ICU collation is slow at 5,000 rows. */
 function byText(a: string, b: string): number {
@@ -164,11 +167,11 @@ export class PeerTable {
     const cells: Array<[string, string, string?]> = [
       [p.ok ? "✓ pass" : "✗ fail", "verdict"],
       [shortOnion(p.onion), "onion mono", p.onion],
+      [p.code, "code mono", p.message],
       [roleLabel(p.role), ""],
       [statusLabel(p.status), `status ${p.status}`],
       [p.issuedAt === null ? "—" : formatAge(this.now - p.issuedAt), "num"],
       [String(p.powDifficulty), "num"],
-      [p.code, "code mono", p.message],
       [p.learnedFrom ? shortOnion(p.learnedFrom) : "direct", "mono", p.learnedFrom || "The list's source met this peer directly"],
     ];
     for (const [text, cls, title] of cells) {
@@ -183,7 +186,7 @@ export class PeerTable {
       const msg = document.createElement("div");
       msg.className = "reason";
       msg.textContent = p.message;
-      tr.children[6].append(msg);
+      tr.children[REASON_CELL].append(msg);
     }
     return tr;
   }
@@ -218,7 +221,7 @@ export class PeerTable {
         } else {
           const p = this.peers[i];
           el.dataset.index = String(i);
-          el.children[4].textContent = p.issuedAt === null ? "—" : formatAge(this.now - p.issuedAt);
+          el.children[AGE_CELL].textContent = p.issuedAt === null ? "—" : formatAge(this.now - p.issuedAt);
         }
       });
       this.onRendered(order.length);
