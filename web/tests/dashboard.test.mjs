@@ -32,6 +32,8 @@ const torpeer = stub ? null : await import("torpeer").catch((err) => {
 
 const BIG = 5000;
 const WAIT = { timeout: 120_000 };
+/** A stuck browser fails its test instead of stalling CI (not a speed limit: every wait inside is shorter). */
+const TEST_TIMEOUT = 300_000;
 const now = Math.floor(Date.now() / 1000);
 
 /** Graph nodes the page must draw: every record's onion, learnedFrom, and the source when someone was met directly. */
@@ -108,7 +110,7 @@ async function ready(page) {
 }
 
 describe("dashboard", () => {
-  test("a signed list from a node: every record verified, graph drawn", async () => {
+  test("a signed list from a node: every record verified, graph drawn", { timeout: TEST_TIMEOUT }, async () => {
     const { page, errors } = await openPage(params("good"));
     await ready(page);
     await page.waitForSelector('[data-testid="peer-graph"][data-layout="done"]', WAIT);
@@ -125,7 +127,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("a tampered list: each failure shows its reason code and message", async () => {
+  test("a tampered list: each failure shows its reason code and message", { timeout: TEST_TIMEOUT }, async () => {
     const { page, errors } = await openPage(params("tampered"));
     await ready(page);
     const got = await rows(page);
@@ -159,7 +161,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("sorting by a column reorders the rows", async () => {
+  test("sorting by a column reorders the rows", { timeout: TEST_TIMEOUT }, async () => {
     const { page } = await openPage(params("tampered"));
     await ready(page);
     await page.click('[role=columnheader][data-col="code"] button');
@@ -174,7 +176,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("all records invalid: a clear alert, nothing verified", async () => {
+  test("all records invalid: a clear alert, nothing verified", { timeout: TEST_TIMEOUT }, async () => {
     const { page, errors } = await openPage(params("invalid"));
     await ready(page);
     const got = await rows(page);
@@ -186,7 +188,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("a malformed list and an unreachable node: error states with reasons", async () => {
+  test("a malformed list and an unreachable node: error states with reasons", { timeout: TEST_TIMEOUT }, async () => {
     const { page } = await openPage(params("malformed"));
     await page.waitForSelector('body[data-state="error"]', WAIT);
     assert.match(await page.textContent("#banner"), /malformed list — .+/);
@@ -202,7 +204,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("no source: the empty state invites a URL or a file", async () => {
+  test("no source: the empty state invites a URL or a file", { timeout: TEST_TIMEOUT }, async () => {
     const { page } = await openPage("");
     await page.waitForSelector('body[data-state="empty"]', WAIT);
     assert.match(await page.textContent("#banner"), /No peer list loaded/);
@@ -211,7 +213,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("served by a node: loads its own /v1/peers, live, with the node's min difficulty", async () => {
+  test("served by a node: loads its own /v1/peers, live, with the node's min difficulty", { timeout: TEST_TIMEOUT }, async () => {
     const node = await staticServer(join(webDir, "dist"), {
       "/v1/peers": () => good,
       "/v1/status": () => ({ onion: good.source, network: "testnet", min_difficulty: 8, known_peers: 12 }),
@@ -235,7 +237,7 @@ describe("dashboard", () => {
     }
   });
 
-  test("a list opened from a file and one pasted are verified too", async () => {
+  test("a list opened from a file and one pasted are verified too", { timeout: TEST_TIMEOUT }, async () => {
     const { page, errors } = await openPage("?live=0");
     await page.waitForSelector('body[data-state="empty"]', WAIT);
     await page.fill("#min-difficulty", "8");
@@ -255,7 +257,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("binary protobuf from the node decodes and verifies the same", { skip: !torpeer && "needs the package's Node build to encode" }, async () => {
+  test("binary protobuf from the node decodes and verifies the same", { timeout: TEST_TIMEOUT, skip: !torpeer && "needs the package's Node build to encode" }, async () => {
     const { page, errors } = await openPage(`${params("tampered")}&format=binary`);
     await ready(page);
     const got = await rows(page);
@@ -265,7 +267,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("two nodes at once: lists merge into one graph", async () => {
+  test("two nodes at once: lists merge into one graph", { timeout: TEST_TIMEOUT }, async () => {
     const { page, errors } = await openPage(`?src=${encodeURIComponent(`${api.url}/good/v1/peers ${api.url}/tampered/v1/peers`)}&minDifficulty=8`);
     await ready(page);
     assert.equal((await rows(page)).length, 24);
@@ -275,7 +277,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test("live refresh picks up peers as the node learns them", async () => {
+  test("live refresh picks up peers as the node learns them", { timeout: TEST_TIMEOUT }, async () => {
     const growing = network({ count: 10, now, salt: "live" });
     let served = 3;
     api.lists.set("live", () => ({ ...growing, peers: growing.peers.slice(0, Math.min(served++, 10)) }));
@@ -289,7 +291,7 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  test(`${BIG} peers: verified in the worker and drawn; timings recorded`, async () => {
+  test(`${BIG} peers: verified in the worker and drawn; timings recorded`, { timeout: TEST_TIMEOUT }, async () => {
     const t0 = performance.now();
     const big = network({ count: BIG, now, salt: "big", difficulty: 4 });
     const signMs = performance.now() - t0;
