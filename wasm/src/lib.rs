@@ -1,1 +1,30 @@
-//! placeholder
+//! `torpeer-wasm`: torpeer-core for browsers and Node, as the `torpeer` npm
+//! package (built by `cargo xtask npm`).
+//!
+//! The crate is deliberately thin: every rule (address syntax, proof-of-work,
+//! record layout and verification, proto3 JSON) is torpeer-core's. Here we
+//! only
+//! - convert JS arguments, refusing wrong types with a coded error
+//!   ([`args`]),
+//! - pick the core call for each question on plain Rust values, so the
+//!   behaviour is testable natively ([`checks`]),
+//! - turn results into plain proto3-JSON-shaped objects and failures into JS
+//!   `Error`s with a stable `code` ([`api`], [`error`]).
+//!
+//! Nothing reachable from JS input panics; the panic hook installed at start
+//! only makes a bug readable in the console instead of an opaque
+//! `unreachable` trap. The crate needs no randomness, so it does not depend
+//! on `getrandom`.
+
+pub mod api;
+pub mod args;
+pub mod checks;
+pub mod error;
+
+/// Runs once when the module is instantiated. (The JS-facing modules also
+/// compile natively, so the workspace's clippy run lints them; only their
+/// JS calls need a JS engine.)
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}

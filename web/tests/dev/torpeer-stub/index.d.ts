@@ -1,0 +1,2 @@
+export function decodePeerList(list: string | Uint8Array): unknown;
+export function verifyPeerList(list: string | Uint8Array, options?: object): unknown[];
