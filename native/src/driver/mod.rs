@@ -108,6 +108,9 @@ pub struct Status {
     pub role: &'static str,
     /// Network name.
     pub network: String,
+    /// The network's minimum proof-of-work difficulty (what a dashboard
+    /// must verify records against).
+    pub min_difficulty: u8,
     /// Transport name.
     pub transport: &'static str,
     /// Local protocol listener (for tor: the HiddenServicePort target).
@@ -587,6 +590,7 @@ impl NodeTask {
             onion: self.node.address().to_string(),
             role: record.body.role.as_str(),
             network: record.body.network.to_string(),
+            min_difficulty: self.node.config().params.min_difficulty,
             transport: self.transport.name(),
             listen: self.transport.local_addr().map(|a| a.to_string()),
             connections: stats.connections,
