@@ -68,7 +68,11 @@ fn messages_flow_between_nodes_and_the_token_guards_them() {
     let dir = tempfile::tempdir().unwrap();
     let router = start(&dir.path().join("r"), "router", &[]);
     let contact = tcp_contact(router.http);
-    let a = start(&dir.path().join("a"), "participant", &[contact.clone()]);
+    let a = start(
+        &dir.path().join("a"),
+        "participant",
+        std::slice::from_ref(&contact),
+    );
     let b = start(&dir.path().join("b"), "participant", &[contact]);
     for n in [&a, &b] {
         wait_for("the two participants and the router to meet", || {

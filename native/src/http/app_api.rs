@@ -101,7 +101,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn unauthorized() -> Resp {
+/// The answer to a request without the right token.
+pub(super) fn unauthorized() -> Resp {
     let mut r = error(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
@@ -114,13 +115,10 @@ fn unauthorized() -> Resp {
     r
 }
 
-/// Check the token; `Err(401)` when it is missing or wrong (or the node has
-/// no token configured, in which case nobody may act as it).
-pub(super) fn authorize(req: &Request<Incoming>, token: Option<&ApiToken>) -> Result<(), Resp> {
-    match token {
-        Some(t) if t.authorizes(req) => Ok(()),
-        _ => Err(unauthorized()),
-    }
+/// Whether the request carries the node's token (never, when the node has
+/// no token configured: then nobody may act as it).
+pub(super) fn authorized(req: &Request<Incoming>, token: Option<&ApiToken>) -> bool {
+    token.is_some_and(|t| t.authorizes(req))
 }
 
 #[derive(serde::Deserialize)]

@@ -237,8 +237,8 @@ async fn route(
                 "use POST",
             );
         }
-        if let Err(resp) = app_api::authorize(&req, options.token.as_ref()) {
-            return resp;
+        if !app_api::authorized(&req, options.token.as_ref()) {
+            return app_api::unauthorized();
         }
         return app_api::post_message(req, handle, options.max_message_len)
             .await
@@ -256,7 +256,11 @@ async fn route(
         (Face::Local, "/v1/status") => status(handle).await,
         (Face::Local, "/metrics") => metrics(handle).await,
         (Face::Local, "/v1/events") => {
-            app_api::authorize(&req, options.token.as_ref()).map(|()| app_api::events(handle))
+            if app_api::authorized(&req, options.token.as_ref()) {
+                Ok(app_api::events(handle))
+            } else {
+                Err(app_api::unauthorized())
+            }
         }
         (Face::Local, p) if !p.starts_with("/v1/") => Ok(static_file(options, p)),
         _ => Err(error(
