@@ -238,9 +238,17 @@ where
         });
     }
     match detect_encoding(bytes) {
-        Encoding::Json => serde_json::from_slice(bytes)
-            .map(|m| (m, Encoding::Json))
-            .map_err(|e| MessageError::Json(e.to_string())),
+        Encoding::Json => match serde_json::from_slice(bytes) {
+            Ok(m) => Ok((m, Encoding::Json)),
+            // Leading "whitespace" can be binary: 0x0a is the tag of field 1
+            // (length-delimited) and 0x09, 0x0a, 0x0d, 0x20 are lengths, so
+            // a binary message whose first string starts with '{' looks
+            // like JSON here. Give binary a chance before calling it bad JSON.
+            Err(e) if bytes.first() != Some(&b'{') => M::decode(bytes)
+                .map(|m| (m, Encoding::Binary))
+                .map_err(|_| MessageError::Json(e.to_string())),
+            Err(e) => Err(MessageError::Json(e.to_string())),
+        },
         Encoding::Binary => M::decode(bytes)
             .map(|m| (m, Encoding::Binary))
             .map_err(|e| MessageError::Binary(e.to_string())),

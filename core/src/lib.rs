@@ -14,11 +14,17 @@
 pub mod codec;
 pub mod hsdir;
 pub mod identity;
+pub mod keccak;
 pub mod network;
 pub mod node;
 pub mod onion;
 pub mod pow;
 pub mod record;
+pub mod table;
+pub mod verify;
+
+#[cfg(test)]
+mod testutil;
 
 /// Generated protobuf types (prost) with canonical proto3 JSON (pbjson).
 #[allow(

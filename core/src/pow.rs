@@ -16,6 +16,7 @@
 
 use sha3::{Digest, Sha3_256};
 
+use crate::keccak::{self, Kernel};
 use crate::network::NetworkId;
 use crate::onion::OnionAddress;
 
@@ -169,24 +170,53 @@ impl PowSearch {
     }
 
     /// Try at most `max_tries` nonces; the first that meets the difficulty,
-    /// if any.
+    /// if any. Runs on the fastest Keccak kernel of this machine
+    /// ([`Kernel::best`]); the answer is the same on every kernel.
     pub fn run(&mut self, max_tries: u64) -> Option<u64> {
+        self.run_with(Kernel::best(), max_tries)
+    }
+
+    /// [`run`](Self::run) on a given kernel (benchmarks, cross-checks). An
+    /// unavailable kernel falls back to the portable one.
+    ///
+    /// A kernel hashes `kernel.lanes()` consecutive nonces of the sequence
+    /// per call and reports the lowest-indexed hit, so the search returns the
+    /// *first* solving nonce of its sequence and counts exactly the tries up
+    /// to it, as a one-at-a-time loop would. A tail shorter than one batch
+    /// runs on the portable kernel.
+    pub fn run_with(&mut self, kernel: Kernel, max_tries: u64) -> Option<u64> {
         // With difficulty <= 64 only the first 8 hash bytes matter: lane 0,
-        // whose little-endian bytes are hash[0..8].
+        // whose little-endian bytes are hash[0..8]. The mask is over the
+        // big-endian reading; byte-swapping it tests lane 0 directly.
         let mask = if self.difficulty == 0 {
             0
         } else {
             u64::MAX << (64 - u32::from(self.difficulty))
         };
-        for _ in 0..max_tries {
-            let nonce = self.next;
-            self.next = self.next.wrapping_add(self.stride);
-            self.tries += 1;
-            let mut state = self.template;
-            state[NONCE_LANE] = nonce;
-            keccak::f1600(&mut state);
-            if u64::from_be_bytes(state[0].to_le_bytes()) & mask == 0 {
-                return Some(nonce);
+        let mask_le = mask.swap_bytes();
+        let lanes = kernel.lanes() as u64;
+        let batches = max_tries / lanes;
+        let tail = max_tries % lanes;
+        for (kernel, batches) in [(kernel, batches), (Kernel::Portable, tail)] {
+            if batches == 0 {
+                continue;
+            }
+            let count = batches * kernel.lanes() as u64;
+            let found = keccak::search(
+                kernel,
+                &self.template,
+                NONCE_LANE,
+                self.next,
+                self.stride,
+                batches,
+                mask_le,
+            );
+            let done = found.map_or(count, |i| i + 1);
+            let last = self.next.wrapping_add((done - 1).wrapping_mul(self.stride));
+            self.next = last.wrapping_add(self.stride);
+            self.tries += done;
+            if found.is_some() {
+                return Some(last);
             }
         }
         None
@@ -238,7 +268,7 @@ mod tests {
             let mut search = PowSearch::new(&net, &k, 0, start, 1).unwrap();
             let mut state = search.template;
             state[NONCE_LANE] = start;
-            keccak::f1600(&mut state);
+            ::keccak::f1600(&mut state);
             let mut fast = [0u8; 32];
             for (i, lane) in state[..4].iter().enumerate() {
                 fast[i * 8..i * 8 + 8].copy_from_slice(&lane.to_le_bytes());
@@ -289,5 +319,120 @@ mod tests {
         assert_eq!(verify(&net, &key(1), 0, 0), Ok(()));
         assert_eq!(leading_zero_bits(&[0, 0, 0x10]), 19);
         assert_eq!(leading_zero_bits(&[0; 4]), 32);
+    }
+}
+
+#[cfg(test)]
+mod kernel_tests {
+    use super::*;
+    use crate::identity::Identity;
+    use crate::keccak::{Kernel, f1600_many};
+    use crate::network::NetworkName;
+
+    fn key(seed: u8) -> OnionAddress {
+        Identity::from_seed(&[seed; 32]).unwrap().address()
+    }
+
+    /// Full 32-byte hashes of many nonces, computed on every kernel through
+    /// the solver's padded template, equal the `sha3` crate's.
+    #[test]
+    fn every_kernel_hashes_like_the_sha3_crate() {
+        let net = NetworkName::new("kernel-test").unwrap().id();
+        let k = key(7);
+        let search = PowSearch::new(&net, &k, 0, 0, 1).unwrap();
+        let mut x = 0x1234_5678_9ABC_DEF0u64;
+        let nonces: Vec<u64> = (0..37)
+            .map(|i| {
+                x = x.rotate_left(17).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i;
+                x
+            })
+            .chain([0, 1, u64::MAX])
+            .collect();
+        for kernel in Kernel::ALL {
+            let mut states: Vec<[u64; 25]> = nonces
+                .iter()
+                .map(|n| {
+                    let mut s = search.template;
+                    s[NONCE_LANE] = *n;
+                    s
+                })
+                .collect();
+            f1600_many(kernel, &mut states);
+            for (state, nonce) in states.iter().zip(&nonces) {
+                let mut hash = [0u8; 32];
+                for (i, lane) in state[..4].iter().enumerate() {
+                    hash[i * 8..i * 8 + 8].copy_from_slice(&lane.to_le_bytes());
+                }
+                assert_eq!(hash, pow_hash(&net, &k, *nonce), "kernel {kernel}");
+            }
+        }
+    }
+
+    /// Every kernel returns the first solving nonce of the stride sequence
+    /// and counts the same tries, including when one batch holds several
+    /// solutions (difficulty 1 and 2 solve about every second/fourth try),
+    /// when `max_tries` is not a multiple of the lane count, and when the
+    /// sequence wraps around `u64::MAX`.
+    #[test]
+    fn every_kernel_finds_the_first_solution_in_sequence_order() {
+        let net = NetworkName::default_network().id();
+        for (seed, difficulty, start, stride, max) in [
+            (1u8, 1u8, 0u64, 1u64, 1000u64),
+            (2, 2, 5, 3, 1000),
+            (3, 6, 0, 1, 7),
+            (4, 8, u64::MAX - 20, 7, 100_000),
+            (5, 10, 1 << 40, 2, 100_003),
+            (6, 0, 9, 1, 3),
+        ] {
+            let k = key(seed);
+            // The reference: one nonce at a time through the sha3 crate.
+            let mut expected = None;
+            let mut n = start;
+            for i in 0..max {
+                if verify(&net, &k, n, difficulty).is_ok() {
+                    expected = Some((n, i + 1));
+                    break;
+                }
+                n = n.wrapping_add(stride);
+            }
+            for kernel in Kernel::ALL {
+                let mut search = PowSearch::new(&net, &k, difficulty, start, stride).unwrap();
+                let found = search.run_with(kernel, max);
+                match expected {
+                    Some((nonce, tries)) => {
+                        assert_eq!(found, Some(nonce), "kernel {kernel} d={difficulty}");
+                        assert_eq!(search.tries(), tries, "kernel {kernel}");
+                        // The search resumes right after the solution.
+                        let again = search.run_with(kernel, max);
+                        if let Some(next) = again {
+                            assert!(verify(&net, &k, next, difficulty).is_ok());
+                            assert_ne!(next, nonce);
+                        }
+                    }
+                    None => {
+                        assert_eq!(found, None, "kernel {kernel}");
+                        assert_eq!(search.tries(), max);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Searching in small slices finds the same nonce as one long run, on
+    /// every kernel (the wasm solver yields between slices).
+    #[test]
+    fn sliced_runs_agree_with_one_run() {
+        let net = NetworkName::default_network().id();
+        let k = key(9);
+        let (first, tries) = solve(&net, &k, 11).unwrap();
+        for kernel in Kernel::ALL {
+            let mut search = PowSearch::new(&net, &k, 11, 0, 1).unwrap();
+            let found = loop {
+                if let Some(n) = search.run_with(kernel, 13) {
+                    break n;
+                }
+            };
+            assert_eq!((found, search.tries()), (first, tries), "kernel {kernel}");
+        }
     }
 }

@@ -330,6 +330,28 @@ impl SignedRecord {
 
     /// Full verification: network, time window, proof-of-work, signature.
     pub fn verify(&self, params: &NetworkParams, now_unix: u64) -> Result<(), RecordError> {
+        self.verify_except_signature(params, now_unix)?;
+        let b = &self.body;
+        if !identity::verify(
+            &b.address,
+            SignatureContext::Record,
+            &b.canonical_bytes(),
+            &self.signature,
+        ) {
+            return Err(RecordError::BadSignature);
+        }
+        Ok(())
+    }
+
+    /// Every check of [`verify`](Self::verify) but the signature, in the
+    /// same order. Batch verification ([`crate::verify`]) runs this per
+    /// record and batches only the signatures, so that both paths report
+    /// the same first error.
+    pub(crate) fn verify_except_signature(
+        &self,
+        params: &NetworkParams,
+        now_unix: u64,
+    ) -> Result<(), RecordError> {
         let b = &self.body;
         if b.network != params.name {
             return Err(RecordError::WrongNetwork {
@@ -359,16 +381,7 @@ impl SignedRecord {
             });
         }
         pow::verify(&b.network.id(), &b.address, b.pow_nonce, b.pow_difficulty)
-            .map_err(RecordError::BadPow)?;
-        if !identity::verify(
-            &b.address,
-            SignatureContext::Record,
-            &b.canonical_bytes(),
-            &self.signature,
-        ) {
-            return Err(RecordError::BadSignature);
-        }
-        Ok(())
+            .map_err(RecordError::BadPow)
     }
 }
 

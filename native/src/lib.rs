@@ -5,5 +5,14 @@
 //! files (HiddenServiceDir, persisted state), threads (the PoW solver),
 //! clocks, sockets and Tor.
 
+pub mod clock;
+pub mod config;
+pub mod driver;
+#[cfg(feature = "arti")]
+pub mod arti;
 pub mod hsdir_fs;
+pub mod http;
+pub mod keys;
 pub mod pow_solver;
+pub mod store;
+pub mod transport;

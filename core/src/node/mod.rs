@@ -26,29 +26,63 @@
 //! `None`, act on each output, then wait until the deadline of
 //! [`Node::poll_timeout`] or the next input, whichever comes first.
 //!
-//! ```ignore
-//! loop {
+//! ```
+//! use torpeer_core::node::{Input, Node, NodeConfig, Output, Timestamp};
+//! use torpeer_core::{Identity, NetworkName, NetworkParams, Role};
+//!
+//! // A throwaway network with a trivial proof-of-work.
+//! let params = NetworkParams::new(NetworkName::new("doc-example").unwrap()).with_min_difficulty(0);
+//! let identity = Identity::from_seed(&[1; 32]).unwrap();
+//! let config = NodeConfig::new(params, Role::Participant, 0, 0);
+//! let mut now = Timestamp::from_secs(1_800_000_000);
+//! let mut node = Node::new(identity, config, [7; 32], now).unwrap();
+//!
+//! for _ in 0..3 {
 //!     while let Some(out) = node.poll_output() {
 //!         match out {
 //!             Output::Transmit { conn, bytes } => { /* write bytes to conn */ }
-//!             Output::Dial { conn, onion, tcp_endpoint } => { /* open a stream */ }
+//!             Output::Dial { conn, onion, tcp_endpoint } => {
+//!                 // open a stream; here every dial fails
+//!                 node.handle_input(now, Input::DialFailed { conn, reason: "offline".into() });
+//!             }
 //!             Output::Close { conn } => { /* close it */ }
 //!             Output::Event(e) => { /* tell the application */ }
 //!         }
 //!     }
-//!     let deadline = node.poll_timeout();
-//!     // wait for I/O or the deadline, then:
-//!     // node.handle_input(now, input) or node.handle_timeout(now)
+//!     // Wait for I/O or the deadline; here: jump to the deadline.
+//!     if let Some(deadline) = node.poll_timeout() {
+//!         now = now.max(deadline);
+//!         node.handle_timeout(now);
+//!     }
 //! }
+//! assert_eq!(node.stats().connections, 0);
 //! ```
 
+mod conn;
+mod frames;
+mod gossip;
+mod handshake;
+mod timers;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
 
 use crate::identity::Identity;
 use crate::network::NetworkParams;
 use crate::onion::OnionAddress;
 use crate::proto;
 use crate::record::{Role, SignedRecord};
+use crate::table::{Entry, PeerTable, Provenance, TableLimits};
+
+use conn::Conn;
+
+#[cfg(test)]
+mod tests;
+
+pub use handshake::{Signer, TRANSCRIPT_LABEL, transcript};
 
 /// A point in time: milliseconds since the Unix epoch, as the driver sees
 /// it. Drivers with a monotonic clock anchor it once (`unix_at_start +
@@ -310,6 +344,32 @@ pub struct NodeConfig {
     pub max_message_len: usize,
     /// Largest frame accepted or sent.
     pub max_frame_len: usize,
+    /// Salted source buckets for per-source caps and rate limits.
+    pub source_buckets: u32,
+    /// Records one source bucket may make us verify in a burst.
+    pub source_burst: u64,
+    /// One more record per source bucket every this many milliseconds
+    /// (10,000 = 0.1/s).
+    pub source_refill_ms: u64,
+    /// Peer events pushed to one subscriber in a burst.
+    pub push_burst: u64,
+    /// One more pushed event per subscriber every this many milliseconds.
+    pub push_refill_ms: u64,
+    /// Entries asked for in periodic get-peers gossip.
+    pub gossip_max: u32,
+    /// First redial delay after a failure; doubles per failure (jittered).
+    pub redial_base_ms: u64,
+    /// Longest redial delay.
+    pub redial_max_ms: u64,
+    /// Consecutive failed dials after which a never-reached peer is offline.
+    pub offline_after_failures: u32,
+    /// How often the dialler looks for peers while below target.
+    pub dial_check_ms: u64,
+    /// Messages queued per peer while it is being dialled.
+    pub send_queue_len: usize,
+    /// Verification memo shared by many nodes of one process (simulators
+    /// only; see [`VerifyCache`](crate::table::VerifyCache)). `None` by default.
+    pub verify_cache: Option<std::sync::Arc<dyn crate::table::VerifyCache>>,
 }
 
 impl NodeConfig {
@@ -333,12 +393,24 @@ impl NodeConfig {
             handshake_timeout_ms: 30_000,
             max_message_len: 1 << 20,
             max_frame_len: crate::codec::DEFAULT_MAX_FRAME_LEN + 1024,
+            source_buckets: 1_024,
+            source_burst: 1_000,
+            source_refill_ms: 10_000,
+            push_burst: 100,
+            push_refill_ms: 1_000,
+            gossip_max: 64,
+            redial_base_ms: 5_000,
+            redial_max_ms: 3_600_000,
+            offline_after_failures: 3,
+            dial_check_ms: 10_000,
+            send_queue_len: 64,
+            verify_cache: None,
         }
     }
 }
 
 /// Status of a peer as this node sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PeerStatus {
     /// Never had contact, or not recently.
     Unknown,
@@ -382,8 +454,13 @@ pub struct NodeStats {
     pub bytes_sent: u64,
     /// Bytes received since start.
     pub bytes_received: u64,
-    /// Records refused, by [`RecordError::code`](crate::record::RecordError::code).
+    /// Records refused, by [`RecordError::code`](crate::record::RecordError::code)
+    /// or [`Rejected::code`](crate::table::Rejected::code), sorted by code.
     pub records_rejected: Vec<(String, u64)>,
+    /// Records verified and admitted (new or newer sequence).
+    pub records_accepted: u64,
+    /// Periodic get-peers rounds started.
+    pub gossip_rounds: u64,
 }
 
 /// Which peers a get-peers answer or a bootstrap list holds.
@@ -416,16 +493,44 @@ pub enum NodeError {
     OwnRecord(#[from] crate::record::RecordError),
 }
 
+/// A message waiting for a connection to its destination.
+type Queue = VecDeque<Vec<u8>>;
+
+/// A bootstrap contact given by [`Node::add_bootstrap`].
+#[derive(Debug, Clone)]
+struct Bootstrap {
+    tcp_endpoint: Option<SocketAddr>,
+    failures: u32,
+    next_retry: Timestamp,
+}
+
 /// The sans-IO TorPeer node. See the [module docs](self).
 #[derive(Debug)]
 pub struct Node {
     identity: Identity,
     config: NodeConfig,
     own_record: SignedRecord,
+    rng: ChaCha20Rng,
+    table: PeerTable,
+    conns: BTreeMap<ConnectionId, Conn>,
+    /// The authenticated connection kept per peer.
+    by_peer: BTreeMap<OnionAddress, ConnectionId>,
+    /// Dials (and handshakes of outbound streams) in progress, per target.
+    dialing: BTreeMap<OnionAddress, ConnectionId>,
+    bootstrap: BTreeMap<OnionAddress, Bootstrap>,
+    /// Peers to redial once (their connection dropped without goodbye).
+    redial: BTreeSet<OnionAddress>,
+    queues: BTreeMap<OnionAddress, Queue>,
+    outputs: VecDeque<Output>,
+    next_conn_id: u64,
+    next_request_id: u64,
+    gossip_at: Timestamp,
+    refresh_at: Timestamp,
+    dial_check_at: Option<Timestamp>,
+    shut_down: bool,
+    stats: NodeStats,
 }
 
-// SKELETON (issue 3): the API below is the contract drivers program against;
-// the behaviour behind it is filled in by the node implementation.
 impl Node {
     /// A node with `identity`, started at `now`.
     pub fn new(
@@ -434,48 +539,110 @@ impl Node {
         seed: [u8; 32],
         now: Timestamp,
     ) -> Result<Self, NodeError> {
-        let _ = seed;
-        let body = crate::record::RecordBody {
-            address: identity.address(),
-            network: config.params.name.clone(),
-            role: config.role,
-            ports: config.ports.clone(),
-            issued_at: now.as_secs(),
-            sequence: config.initial_sequence.saturating_add(1),
-            pow_difficulty: config.pow_difficulty,
-            pow_nonce: config.pow_nonce,
-            tcp_endpoint: config.tcp_transport,
-        };
-        let own_record = body.sign(&identity)?;
+        let own_record = sign_own_record(&identity, &config, config.initial_sequence, now)?;
         own_record.verify(&config.params, now.as_secs())?;
-        Ok(Self {
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        let mut salt = [0u8; 32];
+        rng.fill_bytes(&mut salt);
+        let limits = TableLimits {
+            capacity: config.table_capacity,
+            max_per_source: config.max_per_source,
+            source_buckets: config.source_buckets,
+            source_burst: config.source_burst,
+            source_refill_ms: config.source_refill_ms,
+            allow_tcp_endpoints: config.tcp_transport.is_some(),
+        };
+        let mut table = PeerTable::new(identity.address(), config.params.clone(), limits, salt);
+        table.set_verify_cache(config.verify_cache.clone());
+        let mut node = Self {
             identity,
-            config,
             own_record,
-        })
+            rng,
+            table,
+            conns: BTreeMap::new(),
+            by_peer: BTreeMap::new(),
+            dialing: BTreeMap::new(),
+            bootstrap: BTreeMap::new(),
+            redial: BTreeSet::new(),
+            queues: BTreeMap::new(),
+            outputs: VecDeque::new(),
+            next_conn_id: OUTBOUND_ID_BASE,
+            next_request_id: 1,
+            gossip_at: now,
+            refresh_at: now,
+            dial_check_at: Some(now),
+            shut_down: false,
+            stats: NodeStats::default(),
+            config,
+        };
+        node.gossip_at = now.plus_millis(node.jitter(node.config.gossip_interval_ms));
+        node.refresh_at = node.refresh_deadline();
+        Ok(node)
     }
 
     /// Feed an event from the driver.
     pub fn handle_input(&mut self, now: Timestamp, input: Input<'_>) {
-        let _ = (now, input);
+        match input {
+            Input::ConnectionOpened { conn, direction } => self.on_opened(now, conn, direction),
+            Input::DialFailed { conn, reason } => {
+                if self.conns.contains_key(&conn) {
+                    self.drop_conn(now, conn, Some(reason));
+                }
+            }
+            Input::Received { conn, bytes } => self.on_received(now, conn, bytes),
+            Input::ConnectionClosed { conn } => {
+                if self.conns.contains_key(&conn) {
+                    self.drop_conn(now, conn, Some("connection closed".into()));
+                }
+            }
+        }
     }
 
     /// Call when the deadline from [`Node::poll_timeout`] has passed.
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        let _ = now;
+        self.on_timeout(now);
     }
 
     /// Verify and admit the records of a bootstrap list fetched over HTTP
     /// (or loaded from disk). `source` is the node that served it, if known.
     /// Returns how many records were admitted or updated.
+    ///
+    /// With `source == None` (a persisted list) an entry's `learned_from`
+    /// is kept as its provenance, so per-source caps survive a restart.
     pub fn handle_peer_list(
         &mut self,
         now: Timestamp,
         list: &proto::PeerList,
         source: Option<OnionAddress>,
     ) -> usize {
-        let _ = (now, list, source);
-        0
+        if self.shut_down {
+            return 0;
+        }
+        if list.network != self.config.params.name.as_str() {
+            self.table.count_reject("wrong_network");
+            return 0;
+        }
+        let mut admitted = 0;
+        for entry in &list.peers {
+            let Some(record) = &entry.record else {
+                self.table.count_reject("malformed");
+                continue;
+            };
+            if record.onion == self.address().to_string() {
+                continue;
+            }
+            let provenance = match source {
+                Some(s) => Provenance::Heard(s),
+                None => OnionAddress::parse(&entry.learned_from)
+                    .map(Provenance::Heard)
+                    .unwrap_or(Provenance::Bootstrap),
+            };
+            if self.admit_proto(now, record, provenance, None) {
+                admitted += 1;
+            }
+        }
+        self.schedule_dial_check(now);
+        admitted
     }
 
     /// Dial this peer and keep it as a bootstrap contact. `tcp_endpoint` is
@@ -486,7 +653,21 @@ impl Node {
         onion: OnionAddress,
         tcp_endpoint: Option<SocketAddr>,
     ) {
-        let _ = (now, onion, tcp_endpoint);
+        if self.shut_down || onion == self.address() {
+            return;
+        }
+        let tcp_endpoint = tcp_endpoint.filter(|_| self.config.tcp_transport.is_some());
+        self.bootstrap.insert(
+            onion,
+            Bootstrap {
+                tcp_endpoint,
+                failures: 0,
+                next_retry: now,
+            },
+        );
+        if !self.by_peer.contains_key(&onion) && !self.dialing.contains_key(&onion) {
+            self.dial(now, onion, tcp_endpoint);
+        }
     }
 
     /// Queue application data to a participant.
@@ -496,26 +677,100 @@ impl Node {
         to: &OnionAddress,
         data: Vec<u8>,
     ) -> Result<(), SendError> {
-        let _ = (now, data);
-        let _ = to;
-        Err(SendError::UnknownPeer)
+        if self.shut_down {
+            return Err(SendError::ShutDown);
+        }
+        if self.config.role == Role::Router {
+            return Err(SendError::LocalIsRouter);
+        }
+        if data.len() > self.config.max_message_len {
+            return Err(SendError::TooLarge {
+                len: data.len(),
+                max: self.config.max_message_len,
+            });
+        }
+        let Some(entry) = self.table.get(to) else {
+            return Err(SendError::UnknownPeer);
+        };
+        if entry.record().body.role == Role::Router {
+            return Err(SendError::RouterRefuses);
+        }
+        if let Some(&conn) = self.by_peer.get(to) {
+            let frame = proto::frame::Kind::AppData(proto::AppData { data });
+            return if self.send_frame(conn, frame) {
+                Ok(())
+            } else {
+                Err(SendError::TooLarge {
+                    len: self.config.max_frame_len,
+                    max: self.config.max_message_len,
+                })
+            };
+        }
+        let endpoint = entry.tcp_endpoint();
+        let dialable = self.config.tcp_transport.is_none() || endpoint.is_some();
+        let backing_off = entry.status == PeerStatus::Offline && entry.next_retry > now;
+        if !dialable || (backing_off && !self.dialing.contains_key(to)) {
+            return Err(SendError::PeerOffline);
+        }
+        let queue = self.queues.entry(*to).or_default();
+        if queue.len() >= self.config.send_queue_len {
+            return Err(SendError::QueueFull);
+        }
+        queue.push_back(data);
+        if !self.dialing.contains_key(to) {
+            self.dial(now, *to, endpoint);
+        }
+        Ok(())
     }
 
     /// Say goodbye to every peer and close all connections.
     pub fn shutdown(&mut self, now: Timestamp) {
+        if self.shut_down {
+            return;
+        }
         let _ = now;
+        self.shut_down = true;
+        let ids: Vec<ConnectionId> = self.conns.keys().copied().collect();
+        for conn in ids {
+            if self.conns.get(&conn).is_some_and(Conn::is_established) {
+                self.send_frame(
+                    conn,
+                    proto::frame::Kind::Goodbye(proto::Goodbye {
+                        reason: "shutting down".into(),
+                    }),
+                );
+            }
+            self.outputs.push_back(Output::Close { conn });
+        }
+        self.conns.clear();
+        self.by_peer.clear();
+        self.dialing.clear();
+        self.queues.clear();
+        self.redial.clear();
+        let connected: Vec<OnionAddress> = self
+            .table
+            .iter()
+            .filter(|(_, e)| e.conn.is_some())
+            .map(|(o, _)| *o)
+            .collect();
+        for onion in connected {
+            if let Some(e) = self.table.get_mut(&onion) {
+                e.conn = None;
+            }
+        }
+        self.dial_check_at = None;
     }
 
     /// The next output, `None` when drained.
     #[must_use]
     pub fn poll_output(&mut self) -> Option<Output> {
-        None
+        self.outputs.pop_front()
     }
 
     /// The earliest deadline at which [`Node::handle_timeout`] must be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        None
+        self.next_deadline()
     }
 
     /// Our onion address.
@@ -533,36 +788,105 @@ impl Node {
         &self.config
     }
 
+    /// The peer table (read-only), for metrics and the simulator.
+    pub fn table(&self) -> &PeerTable {
+        &self.table
+    }
+
     /// A snapshot of the peer table, ordered by onion address.
     pub fn peers(&self) -> Vec<PeerInfo> {
-        Vec::new()
+        self.table.iter().map(|(_, e)| Self::info(e)).collect()
     }
 
     /// One peer, if known.
     pub fn peer(&self, onion: &OnionAddress) -> Option<PeerInfo> {
-        let _ = onion;
-        None
+        self.table.get(onion).map(Self::info)
+    }
+
+    fn info(e: &Entry) -> PeerInfo {
+        PeerInfo {
+            record: e.record().clone(),
+            status: e.status,
+            last_seen: e.last_seen,
+            learned_from: e.provenance().source(),
+            direct: e.direct(),
+            failures: e.failures,
+            connected: e.conn.is_some(),
+        }
     }
 
     /// The bootstrap list served over HTTP: our own record first, then the
-    /// table's entries that pass `filter`.
+    /// table's entries that pass `filter` (in onion order, at most
+    /// `filter.max` of them).
     pub fn peer_list(&self, now: Timestamp, filter: &PeerFilter) -> proto::PeerList {
-        let _ = filter;
+        let mut peers = vec![proto::PeerEntry {
+            record: Some(self.own_record.to_proto()),
+            status: proto::PeerStatus::Online as i32,
+            last_seen: now.as_secs(),
+            learned_from: String::new(),
+        }];
+        peers.extend(
+            self.table
+                .iter()
+                .filter(|(_, e)| gossip::matches(e, filter))
+                .take(filter.max)
+                .map(|(_, e)| gossip::to_entry(e)),
+        );
         proto::PeerList {
             network: self.config.params.name.to_string(),
             source: self.address().to_string(),
             generated_at: now.as_secs(),
-            peers: vec![proto::PeerEntry {
-                record: Some(self.own_record.to_proto()),
-                status: proto::PeerStatus::Online as i32,
-                last_seen: now.as_secs(),
-                learned_from: String::new(),
-            }],
+            peers,
         }
     }
 
     /// Counters.
     pub fn stats(&self) -> NodeStats {
-        NodeStats::default()
+        let mut stats = self.stats.clone();
+        stats.connections = self.by_peer.len();
+        stats.known_peers = self.table.len();
+        stats.records_accepted = self.table.accepted();
+        stats.records_rejected = self
+            .table
+            .rejected()
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect();
+        stats
     }
+
+    /// Uniform jitter: a duration in `[base/2, 3·base/2)`.
+    fn jitter(&mut self, base_ms: u64) -> u64 {
+        let half = base_ms / 2;
+        half + self.rng.next_u64() % base_ms.max(1)
+    }
+
+    /// A uniformly random index below `n` (`n > 0`).
+    fn random_index(&mut self, n: usize) -> usize {
+        (self.rng.next_u64() % (n.max(1) as u64)) as usize
+    }
+}
+
+/// Outbound connection ids start here; the driver uses the lower half.
+const OUTBOUND_ID_BASE: u64 = 1 << 63;
+
+/// Sign our record with `sequence + 1`, issued at `now`.
+fn sign_own_record(
+    identity: &Identity,
+    config: &NodeConfig,
+    sequence: u64,
+    now: Timestamp,
+) -> Result<SignedRecord, crate::record::RecordError> {
+    crate::record::RecordBody {
+        address: identity.address(),
+        network: config.params.name.clone(),
+        role: config.role,
+        ports: config.ports.clone(),
+        issued_at: now.as_secs(),
+        sequence: sequence.saturating_add(1),
+        pow_difficulty: config.pow_difficulty,
+        pow_nonce: config.pow_nonce,
+        tcp_endpoint: config.tcp_transport,
+    }
+    .sign(identity)
 }

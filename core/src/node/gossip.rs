@@ -1,0 +1,303 @@
+//! Discovery: get-peers / peers, subscriptions and pushed peer events, and
+//! the admission of records learned from peers (PROTOCOL.md §7–8).
+
+use crate::onion::OnionAddress;
+use crate::proto;
+use crate::proto::frame::Kind;
+use crate::record::{Role, SignedRecord};
+use crate::table::{Admitted, Entry, Provenance};
+
+use super::{ConnectionId, Event, Node, Output, PeerFilter, PeerStatus, Timestamp};
+
+/// Most entries in one `Peers` answer.
+pub(crate) const MAX_ANSWER: usize = 1_000;
+/// Share of the table one answer may reveal, in percent (addrman's 23 %).
+const ANSWER_PERCENT: usize = 23;
+/// An answer may always hold this many entries, so small networks converge
+/// in one exchange.
+const ANSWER_FLOOR: usize = 64;
+/// Outstanding get-peers requests remembered per connection.
+const MAX_PENDING_REQUESTS: usize = 8;
+
+/// The public key an onion string spells, without validating checksum or
+/// curve point; only ever used to *skip* a record, never to admit one.
+fn quick_key(onion: &str) -> Option<[u8; 32]> {
+    let body = onion.strip_suffix(".onion").unwrap_or(onion);
+    if body.len() != 56 || !body.is_ascii() {
+        return None;
+    }
+    let raw = data_encoding::BASE32_NOPAD
+        .decode(body.to_ascii_uppercase().as_bytes())
+        .ok()?;
+    raw.get(..32)?.try_into().ok()
+}
+
+/// Whether an entry passes a filter (ignoring `max`).
+pub(crate) fn matches(e: &Entry, filter: &PeerFilter) -> bool {
+    filter.role.is_none_or(|r| r == e.record().body.role)
+        && (!filter.online_only || e.status == PeerStatus::Online)
+}
+
+/// The wire form of an entry.
+pub(crate) fn to_entry(e: &Entry) -> proto::PeerEntry {
+    proto::PeerEntry {
+        record: Some(e.record().to_proto()),
+        status: match e.status {
+            PeerStatus::Unknown => proto::PeerStatus::Unknown,
+            PeerStatus::Online => proto::PeerStatus::Online,
+            PeerStatus::Offline => proto::PeerStatus::Offline,
+        } as i32,
+        last_seen: e.last_seen.map_or(0, Timestamp::as_secs),
+        learned_from: e
+            .provenance()
+            .source()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+impl Node {
+    /// Send a get-peers request for up to `max` entries.
+    pub(super) fn request_peers(&mut self, conn: ConnectionId, max: u32) {
+        let request_id = self.next_request_id;
+        self.next_request_id += 1;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.pending_requests.len() >= MAX_PENDING_REQUESTS {
+            c.pending_requests.remove(0);
+        }
+        c.pending_requests.push(request_id);
+        self.send_frame(
+            conn,
+            Kind::GetPeers(proto::GetPeers {
+                request_id,
+                max,
+                role: proto::Role::Unspecified as i32,
+                online_only: false,
+            }),
+        );
+    }
+
+    /// How many entries an answer may hold now.
+    fn answer_cap(&self) -> usize {
+        (self.table.len() * ANSWER_PERCENT / 100).clamp(ANSWER_FLOOR, MAX_ANSWER)
+    }
+
+    /// A random sample of the entries passing `filter`, excluding `exclude`.
+    pub(super) fn select_peers(
+        &mut self,
+        filter: &PeerFilter,
+        exclude: Option<OnionAddress>,
+    ) -> Vec<proto::PeerEntry> {
+        let cap = filter.max.min(self.answer_cap());
+        let mut pool: Vec<&Entry> = self
+            .table
+            .iter()
+            .filter(|(o, e)| Some(**o) != exclude && matches(e, filter))
+            .map(|(_, e)| e)
+            .collect();
+        let take = cap.min(pool.len());
+        // Partial Fisher–Yates with the seeded RNG: a uniform sample.
+        for i in 0..take {
+            let span = (pool.len() - i) as u64;
+            let j = i + (rand_core::Rng::next_u64(&mut self.rng) % span) as usize;
+            pool.swap(i, j);
+        }
+        pool.truncate(take);
+        pool.into_iter().map(to_entry).collect()
+    }
+
+    pub(super) fn on_get_peers(&mut self, now: Timestamp, conn: ConnectionId, g: proto::GetPeers) {
+        let _ = now;
+        let requester = self.conns.get(&conn).and_then(|c| c.peer);
+        let max = if g.max == 0 {
+            MAX_ANSWER
+        } else {
+            (g.max as usize).min(MAX_ANSWER)
+        };
+        let filter = PeerFilter {
+            role: Role::from_proto(g.role),
+            online_only: g.online_only,
+            max,
+        };
+        let peers = self.select_peers(&filter, requester);
+        self.send_frame(
+            conn,
+            Kind::Peers(proto::Peers {
+                request_id: g.request_id,
+                peers,
+            }),
+        );
+    }
+
+    pub(super) fn on_peers(&mut self, now: Timestamp, conn: ConnectionId, p: proto::Peers) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let Some(peer) = c.peer else { return };
+        let Some(pos) = c.pending_requests.iter().position(|r| *r == p.request_id) else {
+            self.send_error(
+                conn,
+                proto::ErrorCode::ProtocolViolation,
+                "peers answer to no request of ours",
+            );
+            return;
+        };
+        c.pending_requests.remove(pos);
+        let mut any_new = false;
+        for entry in p.peers.iter().take(MAX_ANSWER) {
+            if let Some(record) = &entry.record {
+                any_new |= self.admit_proto(now, record, Provenance::Heard(peer), Some(conn));
+            }
+        }
+        if any_new {
+            self.schedule_dial_check(now);
+        }
+    }
+
+    pub(super) fn on_peer_event(
+        &mut self,
+        now: Timestamp,
+        conn: ConnectionId,
+        ev: proto::PeerEvent,
+    ) {
+        let Some(peer) = self.conns.get(&conn).and_then(|c| c.peer) else {
+            return;
+        };
+        // Only the record matters: liveness is what we observe ourselves.
+        if let Some(record) = ev.entry.as_ref().and_then(|e| e.record.as_ref())
+            && self.admit_proto(now, record, Provenance::Heard(peer), Some(conn))
+        {
+            self.schedule_dial_check(now);
+        }
+    }
+
+    /// Offer a wire record to the table; events and pushes for what
+    /// changed. `true` if it was new or newer.
+    pub(super) fn admit_proto(
+        &mut self,
+        now: Timestamp,
+        record: &proto::PeerRecord,
+        provenance: Provenance,
+        from: Option<ConnectionId>,
+    ) -> bool {
+        // Most gossip repeats what we hold: drop it before parsing the onion
+        // (which decompresses a curve point) and long before verifying.
+        if let Some(key) = quick_key(&record.onion)
+            && self
+                .table
+                .held_sequence(&key)
+                .is_some_and(|held| held >= record.sequence)
+        {
+            return false;
+        }
+        let parsed = match SignedRecord::from_proto(record) {
+            Ok(r) => r,
+            Err(e) => {
+                self.table.count_reject(e.code());
+                return false;
+            }
+        };
+        let onion = parsed.body.address;
+        if onion == self.address() {
+            return false;
+        }
+        // A connected peer speaking about itself is direct contact.
+        let provenance = if provenance.source() == Some(onion) && self.by_peer.contains_key(&onion)
+        {
+            Provenance::Direct
+        } else {
+            provenance
+        };
+        match self.table.offer(now, parsed, provenance) {
+            Ok(Admitted::New) => {
+                self.outputs.push_back(Output::Event(Event::PeerDiscovered {
+                    onion,
+                    learned_from: provenance.source(),
+                }));
+                self.push_event(now, proto::peer_event::Kind::Joined, &onion, from);
+                true
+            }
+            Ok(Admitted::Updated) => {
+                let sequence = self
+                    .table
+                    .get(&onion)
+                    .map_or(0, |e| e.record().body.sequence);
+                self.outputs
+                    .push_back(Output::Event(Event::RecordUpdated { onion, sequence }));
+                self.push_event(now, proto::peer_event::Kind::Updated, &onion, from);
+                true
+            }
+            Ok(Admitted::Unchanged) | Err(_) => false,
+        }
+    }
+
+    /// Push a peer event about `onion` to every subscriber except `except`,
+    /// within each subscriber's rate limit (dropped pushes are recovered by
+    /// periodic get-peers).
+    pub(super) fn push_event(
+        &mut self,
+        now: Timestamp,
+        kind: proto::peer_event::Kind,
+        onion: &OnionAddress,
+        except: Option<ConnectionId>,
+    ) {
+        let Some(entry) = self.table.get(onion).map(to_entry) else {
+            return;
+        };
+        let (burst, refill) = (self.config.push_burst, self.config.push_refill_ms);
+        let targets: Vec<ConnectionId> = self
+            .conns
+            .iter_mut()
+            .filter(|(id, c)| {
+                Some(**id) != except && c.subscribed && c.is_established() && c.peer != Some(*onion)
+            })
+            .filter_map(|(id, c)| c.push_tokens.take(now, burst, refill).then_some(*id))
+            .collect();
+        for conn in targets {
+            self.send_frame(
+                conn,
+                Kind::PeerEvent(proto::PeerEvent {
+                    kind: kind as i32,
+                    entry: Some(entry.clone()),
+                }),
+            );
+        }
+    }
+
+    /// Push our refreshed record to every authenticated peer, so that
+    /// direct contacts never hold an expiring copy.
+    pub(super) fn push_own_record(&mut self) {
+        let entry = proto::PeerEntry {
+            record: Some(self.own_record.to_proto()),
+            status: proto::PeerStatus::Online as i32,
+            last_seen: self.own_record.body.issued_at,
+            learned_from: String::new(),
+        };
+        let targets: Vec<ConnectionId> = self.by_peer.values().copied().collect();
+        for conn in targets {
+            self.send_frame(
+                conn,
+                Kind::PeerEvent(proto::PeerEvent {
+                    kind: proto::peer_event::Kind::Updated as i32,
+                    entry: Some(entry.clone()),
+                }),
+            );
+        }
+    }
+
+    /// One periodic gossip round: get-peers with a small max to a random
+    /// authenticated peer.
+    pub(super) fn gossip_round(&mut self, now: Timestamp) {
+        let _ = now;
+        if self.by_peer.is_empty() {
+            return;
+        }
+        let i = self.random_index(self.by_peer.len());
+        if let Some(&conn) = self.by_peer.values().nth(i) {
+            self.stats.gossip_rounds += 1;
+            self.request_peers(conn, self.config.gossip_max);
+        }
+    }
+}

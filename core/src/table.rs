@@ -1,0 +1,666 @@
+//! The peer table: at most one verified record per identity, with what this
+//! node knows about the peer behind it.
+//!
+//! The table is the node's memory and the main target of an attacker who
+//! wants to isolate a node (eclipse) or waste its CPU, so every way in is
+//! bounded (PROTOCOL.md §8):
+//!
+//! - **Verification before admission.** [`PeerTable::offer`] verifies the
+//!   record (signature, proof-of-work, network, TTL and future skew) before
+//!   anything is stored. The one exception is cheap and safe: a record
+//!   identical to the one held (same onion, sequence and signature), or an
+//!   older/equal sequence, is dropped without verification, which is what
+//!   keeps gossip affordable at scale.
+//! - **Per-source caps.** Entries learned from a peer are counted per
+//!   *source bucket*: `SHA3(salt ‖ source key) mod buckets`, where the salt
+//!   is a secret from the node's seed (Bitcoin addrman's idea). A bucket
+//!   holds at most `max_per_source` entries, and an attacker cannot aim many
+//!   identities at one of our buckets without knowing the salt.
+//! - **Rate limits.** Each source bucket has a token bucket (0.1 record/s,
+//!   burst 1,000 by default) charged for every record it makes us verify.
+//! - **Capacity with eviction.** When full, the oldest entry we only heard of
+//!   and never contacted is evicted; peers we had a live, authenticated
+//!   connection with are kept unless they are offline and nothing else can
+//!   go.
+//! - **Expiry.** Entries whose record passed its TTL are dropped
+//!   ([`PeerTable::expire`]).
+//!
+//! Everything is ordered (`BTreeMap`/`BTreeSet`): iteration order, and so
+//! every output that depends on it, is a function of the inputs only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sha3::{Digest, Sha3_256};
+
+use crate::network::NetworkParams;
+use crate::node::{ConnectionId, PeerStatus, Timestamp};
+use crate::onion::OnionAddress;
+use crate::record::{RecordError, SignedRecord};
+
+/// Milli-tokens per token in [`TokenBucket`].
+const MILLI: u64 = 1_000;
+
+/// A memo of records whose proof-of-work and signature already verified,
+/// shared by many nodes in one process.
+///
+/// Verification is a pure function of the record, so a simulator running
+/// thousands of nodes verifies each record once instead of once per node.
+/// Keys are [`PeerTable::verify_digest`]s (they cover the signed bytes and
+/// the signature); time, network and policy checks still run on every
+/// offer. A real node has no use for it.
+pub trait VerifyCache: fmt::Debug + Send + Sync {
+    /// Whether a record with this digest passed proof-of-work and signature.
+    fn contains(&self, digest: &[u8; 32]) -> bool;
+    /// Remember that it did.
+    fn insert(&self, digest: [u8; 32]);
+}
+
+/// How we came to know a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Provenance {
+    /// We had an authenticated connection with it.
+    Direct,
+    /// A bootstrap list (HTTP or persisted state) with no known source.
+    Bootstrap,
+    /// Another peer told us, over gossip or a list it served.
+    Heard(OnionAddress),
+}
+
+impl Provenance {
+    /// The peer that told us, if any.
+    pub fn source(&self) -> Option<OnionAddress> {
+        match self {
+            Self::Heard(s) => Some(*s),
+            Self::Direct | Self::Bootstrap => None,
+        }
+    }
+}
+
+/// Limits of a [`PeerTable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableLimits {
+    /// Most entries.
+    pub capacity: usize,
+    /// Most entries inserted by one source bucket.
+    pub max_per_source: usize,
+    /// Number of salted source buckets.
+    pub source_buckets: u32,
+    /// Token-bucket burst per source bucket (records).
+    pub source_burst: u64,
+    /// Token-bucket refill: one record every this many milliseconds.
+    pub source_refill_ms: u64,
+    /// Whether records may carry a `tcp_endpoint` (loopback transport only).
+    pub allow_tcp_endpoints: bool,
+}
+
+impl Default for TableLimits {
+    fn default() -> Self {
+        Self {
+            capacity: 10_000,
+            max_per_source: 1_000,
+            source_buckets: 1_024,
+            source_burst: 1_000,
+            source_refill_ms: 10_000,
+            allow_tcp_endpoints: false,
+        }
+    }
+}
+
+/// Why a record was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejected {
+    /// The record failed verification.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// A record with an IP endpoint offered to a node on a Tor transport,
+    /// where storing or dialling it would leak an address.
+    #[error("record carries a tcp endpoint, refused on a Tor transport")]
+    TcpEndpointOnTor,
+    /// The source's token bucket is empty.
+    #[error("source is over its record rate limit")]
+    RateLimited,
+    /// The source's bucket already holds its share of the table.
+    #[error("source has inserted its maximum number of entries")]
+    SourceFull,
+    /// Table full and nothing may be evicted.
+    #[error("peer table is full")]
+    TableFull,
+    /// Our own record.
+    #[error("record is our own")]
+    OwnRecord,
+}
+
+impl Rejected {
+    /// Stable machine-readable code; record failures use
+    /// [`RecordError::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Record(e) => e.code(),
+            Self::TcpEndpointOnTor => "tcp_endpoint_on_tor",
+            Self::RateLimited => "rate_limited",
+            Self::SourceFull => "source_full",
+            Self::TableFull => "table_full",
+            Self::OwnRecord => "own_record",
+        }
+    }
+}
+
+/// What [`PeerTable::offer`] did with an acceptable record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    /// A new identity entered the table.
+    New,
+    /// A held record was replaced by one with a higher sequence.
+    Updated,
+    /// Same or older than what is held; dropped without verification.
+    Unchanged,
+}
+
+/// A record that passed [`PeerTable::check`]; the only way to insert
+/// without going through [`PeerTable::offer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified(SignedRecord);
+
+impl Verified {
+    /// The record.
+    pub fn record(&self) -> &SignedRecord {
+        &self.0
+    }
+}
+
+/// A token bucket in milli-tokens, refilled lazily from timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenBucket {
+    milli: u64,
+    updated: Timestamp,
+}
+
+impl TokenBucket {
+    /// A full bucket of `burst` tokens at `now`.
+    pub fn full(burst: u64, now: Timestamp) -> Self {
+        Self {
+            milli: burst.saturating_mul(MILLI),
+            updated: now,
+        }
+    }
+
+    /// Take one token if there is one, after refilling one token per
+    /// `refill_ms` since the last update (capped at `burst`).
+    pub fn take(&mut self, now: Timestamp, burst: u64, refill_ms: u64) -> bool {
+        let elapsed = now.as_millis().saturating_sub(self.updated.as_millis());
+        let refill = elapsed.saturating_mul(MILLI) / refill_ms.max(1);
+        self.milli = self
+            .milli
+            .saturating_add(refill)
+            .min(burst.saturating_mul(MILLI));
+        self.updated = self.updated.max(now);
+        if self.milli >= MILLI {
+            self.milli -= MILLI;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// One peer as the table holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    record: SignedRecord,
+    provenance: Provenance,
+    direct: bool,
+    added_at: Timestamp,
+    /// Online / offline / unknown.
+    pub status: PeerStatus,
+    /// Last authenticated contact.
+    pub last_seen: Option<Timestamp>,
+    /// Consecutive failed dials.
+    pub failures: u32,
+    /// Do not dial before this time (backoff).
+    pub next_retry: Timestamp,
+    /// The live authenticated connection, if any.
+    pub conn: Option<ConnectionId>,
+}
+
+impl Entry {
+    /// The verified record.
+    pub fn record(&self) -> &SignedRecord {
+        &self.record
+    }
+    /// How we know the peer.
+    pub fn provenance(&self) -> Provenance {
+        self.provenance
+    }
+    /// Whether we ever had an authenticated connection with it.
+    pub fn direct(&self) -> bool {
+        self.direct
+    }
+    /// When it entered the table.
+    pub fn added_at(&self) -> Timestamp {
+        self.added_at
+    }
+    /// The endpoint to dial on the tcp transport.
+    pub fn tcp_endpoint(&self) -> Option<SocketAddr> {
+        self.record.body.tcp_endpoint
+    }
+    fn expires_at(&self, params: &NetworkParams) -> u64 {
+        self.record
+            .body
+            .issued_at
+            .saturating_add(params.record_ttl_secs)
+    }
+}
+
+/// The peer table. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct PeerTable {
+    own: OnionAddress,
+    limits: TableLimits,
+    params: NetworkParams,
+    salt: [u8; 32],
+    /// Keyed by public key (the same order as [`OnionAddress`]).
+    entries: BTreeMap<[u8; 32], Entry>,
+    /// Entries that may be evicted first: never contacted, oldest first.
+    evictable: BTreeSet<(Timestamp, OnionAddress)>,
+    /// `(expires_at_secs, onion)` of every entry.
+    expiry: BTreeSet<(u64, OnionAddress)>,
+    /// Entries per source bucket (only `Heard` entries count).
+    per_source: BTreeMap<u32, usize>,
+    /// Token buckets per source bucket, created on first use.
+    rate: BTreeMap<u32, TokenBucket>,
+    rejected: BTreeMap<&'static str, u64>,
+    accepted: u64,
+    cache: Option<Arc<dyn VerifyCache>>,
+}
+
+impl PeerTable {
+    /// An empty table for the node `own` on the network `params`. `salt` is
+    /// secret (derived from the node's seed).
+    pub fn new(
+        own: OnionAddress,
+        params: NetworkParams,
+        limits: TableLimits,
+        salt: [u8; 32],
+    ) -> Self {
+        Self {
+            own,
+            limits,
+            params,
+            salt,
+            entries: BTreeMap::new(),
+            evictable: BTreeSet::new(),
+            expiry: BTreeSet::new(),
+            per_source: BTreeMap::new(),
+            rate: BTreeMap::new(),
+            rejected: BTreeMap::new(),
+            accepted: 0,
+            cache: None,
+        }
+    }
+
+    /// Share a [`VerifyCache`] (simulators).
+    pub fn set_verify_cache(&mut self, cache: Option<Arc<dyn VerifyCache>>) {
+        self.cache = cache;
+    }
+
+    /// The [`VerifyCache`] key of a record:
+    /// `SHA3-256("torpeer verify cache\0" ‖ canonical bytes ‖ signature)`.
+    pub fn verify_digest(record: &SignedRecord) -> [u8; 32] {
+        Sha3_256::new()
+            .chain_update(b"torpeer verify cache\0")
+            .chain_update(record.body.canonical_bytes())
+            .chain_update(record.signature)
+            .finalize()
+            .into()
+    }
+
+    /// The checks of [`SignedRecord::verify`] that depend on time and
+    /// network, for records whose PoW and signature are known good.
+    fn check_time_network(&self, record: &SignedRecord, now_unix: u64) -> Result<(), RecordError> {
+        let b = &record.body;
+        let p = &self.params;
+        if b.network != p.name {
+            return Err(RecordError::WrongNetwork {
+                expected: p.name.to_string(),
+                found: b.network.to_string(),
+            });
+        }
+        let expired_at = b.issued_at.saturating_add(p.record_ttl_secs);
+        if now_unix > expired_at {
+            return Err(RecordError::Expired {
+                issued_at: b.issued_at,
+                expired_at,
+                now: now_unix,
+            });
+        }
+        if b.issued_at > now_unix.saturating_add(p.max_future_skew_secs) {
+            return Err(RecordError::FromFuture {
+                issued_at: b.issued_at,
+                now: now_unix,
+                max_skew: p.max_future_skew_secs,
+            });
+        }
+        if b.pow_difficulty < p.min_difficulty {
+            return Err(RecordError::DifficultyBelowMinimum {
+                claimed: u32::from(b.pow_difficulty),
+                minimum: p.min_difficulty,
+            });
+        }
+        Ok(())
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> &TableLimits {
+        &self.limits
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// One entry.
+    pub fn get(&self, onion: &OnionAddress) -> Option<&Entry> {
+        self.entries.get(onion.public_key())
+    }
+
+    /// One entry, for status updates (record and provenance stay private).
+    pub fn get_mut(&mut self, onion: &OnionAddress) -> Option<&mut Entry> {
+        self.entries.get_mut(onion.public_key())
+    }
+
+    /// All entries, ordered by onion address.
+    pub fn iter(&self) -> impl Iterator<Item = (&OnionAddress, &Entry)> {
+        self.entries.values().map(|e| (&e.record.body.address, e))
+    }
+
+    /// The sequence held for a public key, without building an
+    /// [`OnionAddress`] (which validates the curve point): the cheap
+    /// duplicate check gossip runs before parsing a wire record.
+    pub fn held_sequence(&self, public_key: &[u8; 32]) -> Option<u64> {
+        self.entries.get(public_key).map(|e| e.record.body.sequence)
+    }
+
+    /// The salted bucket of a source.
+    pub fn source_bucket(&self, source: &OnionAddress) -> u32 {
+        let digest = Sha3_256::new()
+            .chain_update(b"torpeer source bucket\0")
+            .chain_update(self.salt)
+            .chain_update(source.public_key())
+            .finalize();
+        let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+        n % self.limits.source_buckets.max(1)
+    }
+
+    /// Entries per source bucket (for invariants and metrics).
+    pub fn per_source(&self) -> &BTreeMap<u32, usize> {
+        &self.per_source
+    }
+
+    /// Rejections so far, by [`Rejected::code`].
+    pub fn rejected(&self) -> &BTreeMap<&'static str, u64> {
+        &self.rejected
+    }
+
+    /// Records verified and admitted so far (new or updated).
+    pub fn accepted(&self) -> u64 {
+        self.accepted
+    }
+
+    /// Count a rejection made outside the table (e.g. a malformed proto).
+    pub fn count_reject(&mut self, code: &'static str) {
+        *self.rejected.entry(code).or_default() += 1;
+    }
+
+    /// Policy and full verification of a record at `now`, without
+    /// inserting it.
+    pub fn check(&self, now: Timestamp, record: SignedRecord) -> Result<Verified, Rejected> {
+        if record.body.address == self.own {
+            return Err(Rejected::OwnRecord);
+        }
+        if record.body.tcp_endpoint.is_some() && !self.limits.allow_tcp_endpoints {
+            return Err(Rejected::TcpEndpointOnTor);
+        }
+        if let Some(cache) = &self.cache {
+            let digest = Self::verify_digest(&record);
+            if cache.contains(&digest) {
+                self.check_time_network(&record, now.as_secs())?;
+            } else {
+                record.verify(&self.params, now.as_secs())?;
+                cache.insert(digest);
+            }
+        } else {
+            record.verify(&self.params, now.as_secs())?;
+        }
+        Ok(Verified(record))
+    }
+
+    /// Offer a record learned by `provenance`. Cheap checks come first
+    /// (duplicate, stale, rate, per-source cap); the signature and PoW are
+    /// verified only when the record would change the table.
+    pub fn offer(
+        &mut self,
+        now: Timestamp,
+        record: SignedRecord,
+        provenance: Provenance,
+    ) -> Result<Admitted, Rejected> {
+        let result = self.offer_inner(now, record, provenance);
+        match &result {
+            Ok(Admitted::New | Admitted::Updated) => self.accepted += 1,
+            Ok(Admitted::Unchanged) => {}
+            Err(e) => self.count_reject(e.code()),
+        }
+        result
+    }
+
+    fn offer_inner(
+        &mut self,
+        now: Timestamp,
+        record: SignedRecord,
+        provenance: Provenance,
+    ) -> Result<Admitted, Rejected> {
+        let onion = record.body.address;
+        if onion == self.own {
+            return Err(Rejected::OwnRecord);
+        }
+        if let Some(held) = self.entries.get(onion.public_key())
+            && record.body.sequence <= held.record.body.sequence
+        {
+            return Ok(Admitted::Unchanged);
+        }
+        let is_new = !self.entries.contains_key(onion.public_key());
+        let bucket = provenance.source().map(|s| self.source_bucket(&s));
+        if let Some(b) = bucket {
+            if is_new && self.per_source.get(&b).copied().unwrap_or(0) >= self.limits.max_per_source
+            {
+                return Err(Rejected::SourceFull);
+            }
+            let (burst, refill) = (self.limits.source_burst, self.limits.source_refill_ms);
+            let tokens = self
+                .rate
+                .entry(b)
+                .or_insert_with(|| TokenBucket::full(burst, now));
+            if !tokens.take(now, burst, refill) {
+                return Err(Rejected::RateLimited);
+            }
+        }
+        let verified = self.check(now, record)?;
+        Ok(self.insert(now, verified, provenance))
+    }
+
+    /// Insert a record verified by [`PeerTable::check`] (the handshake
+    /// path). A direct provenance upgrades an existing entry.
+    pub fn insert_verified(
+        &mut self,
+        now: Timestamp,
+        verified: Verified,
+        provenance: Provenance,
+    ) -> Result<Admitted, Rejected> {
+        let onion = verified.0.body.address;
+        if let Some(held) = self.entries.get(onion.public_key())
+            && verified.0.body.sequence <= held.record.body.sequence
+        {
+            if provenance == Provenance::Direct {
+                self.make_direct(&onion);
+            }
+            return Ok(Admitted::Unchanged);
+        }
+        if !self.entries.contains_key(onion.public_key())
+            && let Some(b) = provenance.source().map(|s| self.source_bucket(&s))
+            && self.per_source.get(&b).copied().unwrap_or(0) >= self.limits.max_per_source
+        {
+            self.count_reject(Rejected::SourceFull.code());
+            return Err(Rejected::SourceFull);
+        }
+        let admitted = self.insert(now, verified, provenance);
+        if admitted == Admitted::Unchanged {
+            self.count_reject(Rejected::TableFull.code());
+            return Err(Rejected::TableFull);
+        }
+        self.accepted += 1;
+        Ok(admitted)
+    }
+
+    /// Insert or replace; returns `Unchanged` only when full and nothing
+    /// can be evicted (the caller turns that into [`Rejected::TableFull`]).
+    fn insert(&mut self, now: Timestamp, verified: Verified, provenance: Provenance) -> Admitted {
+        let record = verified.0;
+        let onion = record.body.address;
+        let expires = record
+            .body
+            .issued_at
+            .saturating_add(self.params.record_ttl_secs);
+        if let Some(entry) = self.entries.get(onion.public_key()) {
+            let old_expiry = entry.expires_at(&self.params);
+            self.expiry.remove(&(old_expiry, onion));
+            self.expiry.insert((expires, onion));
+            if let Some(entry) = self.entries.get_mut(onion.public_key()) {
+                entry.record = record;
+            }
+            if provenance == Provenance::Direct {
+                self.make_direct(&onion);
+            }
+            return Admitted::Updated;
+        }
+        if self.entries.len() >= self.limits.capacity && !self.evict_one() {
+            return Admitted::Unchanged;
+        }
+        let direct = provenance == Provenance::Direct;
+        if let Some(s) = provenance.source() {
+            *self.per_source.entry(self.source_bucket(&s)).or_default() += 1;
+        }
+        if !direct {
+            self.evictable.insert((now, onion));
+        }
+        self.expiry.insert((expires, onion));
+        self.entries.insert(
+            *onion.public_key(),
+            Entry {
+                record,
+                provenance,
+                direct,
+                added_at: now,
+                status: PeerStatus::Unknown,
+                last_seen: None,
+                failures: 0,
+                next_retry: now,
+                conn: None,
+            },
+        );
+        Admitted::New
+    }
+
+    /// Mark an entry as directly contacted: it leaves its source bucket and
+    /// the evict-first set.
+    pub fn make_direct(&mut self, onion: &OnionAddress) {
+        let Some(entry) = self.entries.get(onion.public_key()) else {
+            return;
+        };
+        if entry.direct {
+            return;
+        }
+        let (added, provenance) = (entry.added_at, entry.provenance);
+        self.evictable.remove(&(added, *onion));
+        if let Some(s) = provenance.source() {
+            self.uncount_source(&s);
+        }
+        if let Some(entry) = self.entries.get_mut(onion.public_key()) {
+            entry.direct = true;
+            entry.provenance = Provenance::Direct;
+        }
+    }
+
+    fn uncount_source(&mut self, source: &OnionAddress) {
+        let b = self.source_bucket(source);
+        if let Some(n) = self.per_source.get_mut(&b) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_source.remove(&b);
+            }
+        }
+    }
+
+    /// Evict one entry to make room: the oldest never-contacted entry, else
+    /// the offline, unconnected direct entry seen longest ago.
+    fn evict_one(&mut self) -> bool {
+        if let Some(&(_, onion)) = self.evictable.iter().next() {
+            self.remove(&onion);
+            return true;
+        }
+        let victim = self
+            .iter()
+            .filter(|(_, e)| e.conn.is_none() && e.status == PeerStatus::Offline)
+            .min_by_key(|(o, e)| (e.last_seen, **o))
+            .map(|(o, _)| *o);
+        match victim {
+            Some(onion) => {
+                self.remove(&onion);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remove an entry and its index keys.
+    pub fn remove(&mut self, onion: &OnionAddress) -> Option<Entry> {
+        let entry = self.entries.remove(onion.public_key())?;
+        self.evictable.remove(&(entry.added_at, *onion));
+        self.expiry
+            .remove(&(entry.expires_at(&self.params), *onion));
+        if !entry.direct
+            && let Some(s) = entry.provenance.source()
+        {
+            self.uncount_source(&s);
+        }
+        Some(entry)
+    }
+
+    /// Unix second at which the next entry expires.
+    pub fn next_expiry(&self) -> Option<u64> {
+        self.expiry.iter().next().map(|(t, _)| *t)
+    }
+
+    /// Drop entries whose record expired before `now`; returns them.
+    pub fn expire(&mut self, now: Timestamp) -> Vec<OnionAddress> {
+        let mut gone = Vec::new();
+        while let Some(&(t, onion)) = self.expiry.iter().next() {
+            if t >= now.as_secs() {
+                break;
+            }
+            self.remove(&onion);
+            gone.push(onion);
+        }
+        gone
+    }
+}
+
+#[cfg(test)]
+mod tests;

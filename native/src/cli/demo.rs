@@ -1,0 +1,128 @@
+//! `torpeer demo [--nodes N] [--http ADDR]`: N nodes on loopback TCP in this
+//! process (node 0 a router, the rest participants) that find each other
+//! through the router; prints `dashboard: http://…/` and runs until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+use torpeer_core::{Identity, NetworkName, NetworkParams, NodeConfig, Role, pow};
+use torpeer_node::driver::{self, Bootstrap, DriverConfig};
+use torpeer_node::transport::Transport;
+use torpeer_node::transport::tcp::TcpTransport;
+
+/// Demo network name and difficulty: low so start-up is instant.
+const DEMO_NETWORK: &str = "torpeer-demo";
+const DEMO_DIFFICULTY: u8 = 8;
+
+/// Flags of `torpeer demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Number of nodes (the first is a router).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=200))]
+    nodes: u16,
+    /// HTTP API (and dashboard) address of the first node.
+    #[arg(long, default_value = torpeer_node::config::DEFAULT_HTTP)]
+    http: SocketAddr,
+    /// More logging.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+pub(crate) fn main(args: DemoArgs) -> ExitCode {
+    super::init_logging(args.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: DemoArgs) -> Result<(), String> {
+    let network = NetworkName::new(DEMO_NETWORK).map_err(|e| e.to_string())?;
+    let params = NetworkParams::new(network.clone()).with_min_difficulty(DEMO_DIFFICULTY);
+    let mut drivers = Vec::new();
+    let mut router: Option<Bootstrap> = None;
+    // One token for every demo node's application API (nothing is kept on
+    // disk in a demo); printed so a local application can use it.
+    let token = torpeer_node::http::app_api::ApiToken::generate().map_err(|e| e.to_string())?;
+    println!("api token: {}", token.expose());
+    let mut dashboard = None;
+    for i in 0..args.nodes {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| e.to_string())?;
+        let identity = Identity::from_seed(&seed).map_err(|e| e.to_string())?;
+        let (nonce, _) = pow::solve(&network.id(), &identity.address(), DEMO_DIFFICULTY)
+            .map_err(|e| e.to_string())?;
+        let role = if i == 0 {
+            Role::Router
+        } else {
+            Role::Participant
+        };
+        let config = NodeConfig::new(params.clone(), role, nonce, DEMO_DIFFICULTY);
+        let transport = TcpTransport::bind(([127, 0, 0, 1], 0).into())
+            .await
+            .map_err(|e| e.to_string())?;
+        let listen = transport.local_addr();
+        let onion = identity.address();
+        let drv = driver::spawn(
+            DriverConfig {
+                identity,
+                node: config,
+                data_dir: None,
+                bootstrap: router.iter().cloned().collect(),
+            },
+            Arc::new(transport),
+        )
+        .map_err(|e| e.to_string())?;
+        let http = if i == 0 {
+            args.http
+        } else {
+            ([127, 0, 0, 1], 0).into()
+        };
+        let options = torpeer_node::http::server::ServeOptions {
+            token: Some(token.clone()),
+            ..Default::default()
+        };
+        let (addr, _task) =
+            torpeer_node::http::server::bind_with(http, drv.handle.clone(), options)
+                .await
+                .map_err(|e| format!("http {http}: {e}"))?;
+        println!(
+            "node {i}: {onion} {} tcp {listen:?} http http://{addr}/",
+            role.as_str()
+        );
+        if i == 0 {
+            if let Some(l) = listen {
+                router = Some(Bootstrap::Tcp(onion, l));
+            }
+            dashboard = Some(addr);
+        }
+        drivers.push(drv);
+    }
+    if let Some(addr) = dashboard {
+        println!("dashboard: http://{addr}/");
+    }
+    super::shutdown_signal().await;
+    for d in &drivers {
+        d.handle.shutdown().await;
+    }
+    for d in drivers {
+        let _ = d.task.await;
+    }
+    Ok(())
+}

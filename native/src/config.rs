@@ -1,0 +1,330 @@
+//! `torpeer run` configuration: a TOML file (`--config FILE`, see
+//! `native/torpeer.example.toml`) with command-line flags on top.
+//!
+//! Every field is optional; [`RunConfig::resolve`] applies defaults and
+//! checks what the node cannot check itself (a `ONION@HOST:PORT` bootstrap
+//! is refused on Tor transports — no IP endpoints there).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use torpeer_core::network::DEFAULT_DIFFICULTY;
+use torpeer_core::{NetworkName, NetworkParams, NodeConfig, OnionAddress, Role};
+
+use crate::driver::Bootstrap;
+use crate::transport::DEFAULT_ONION_PORT;
+
+/// Default local HTTP API address.
+pub const DEFAULT_HTTP: &str = "127.0.0.1:8686";
+/// Default protocol listener (tcp transport; tor's HiddenServicePort target).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7447";
+/// Default SOCKS port of an external tor.
+pub const DEFAULT_SOCKS: &str = "127.0.0.1:9050";
+
+/// Which transport carries the node's streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// Embedded Tor (arti-client). Not built yet: selecting it is an error.
+    Arti,
+    /// External tor: SOCKS5 out, HiddenServicePort in.
+    Tor,
+    /// Loopback TCP (development, tests, demo).
+    Tcp,
+}
+
+impl std::str::FromStr for TransportKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "arti" => Ok(Self::Arti),
+            "tor" => Ok(Self::Tor),
+            "tcp" => Ok(Self::Tcp),
+            other => Err(format!("unknown transport {other:?} (arti, tor or tcp)")),
+        }
+    }
+}
+
+/// Optional knobs of the core node.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeTuning {
+    /// Outbound connections to keep.
+    pub target_outbound: Option<usize>,
+    /// Most connections.
+    pub max_connections: Option<usize>,
+    /// Peer-table capacity.
+    pub table_capacity: Option<usize>,
+    /// Gossip period, ms.
+    pub gossip_interval_ms: Option<u64>,
+    /// Ping period, ms.
+    pub ping_interval_ms: Option<u64>,
+    /// Idle timeout, ms.
+    pub idle_timeout_ms: Option<u64>,
+    /// Largest application message, bytes (default 1 MiB).
+    pub max_message_len: Option<usize>,
+    /// Messages queued per peer before `send` answers "queue full".
+    pub send_queue_len: Option<usize>,
+}
+
+/// The TOML file. Field names match the flags.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--hs-dir`.
+    pub hs_dir: Option<PathBuf>,
+    /// `--transport`.
+    pub transport: Option<TransportKind>,
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--http`.
+    pub http: Option<SocketAddr>,
+    /// `--socks` (tor transport).
+    pub socks: Option<SocketAddr>,
+    /// Virtual port of the protocol on onion services.
+    pub onion_port: Option<u16>,
+    /// `--network`.
+    pub network: Option<String>,
+    /// `--difficulty`.
+    pub difficulty: Option<u8>,
+    /// `--role`.
+    pub role: Option<String>,
+    /// `--bootstrap` (flags add to these).
+    pub bootstrap: Vec<String>,
+    /// Core tuning.
+    pub node: NodeTuning,
+}
+
+/// Why a configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Could not read the file.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// TOML syntax or unknown key.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is invalid.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ConfigError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Read { .. } => "config_read",
+            Self::Parse { .. } => "config_parse",
+            Self::Invalid(_) => "config_invalid",
+        }
+    }
+}
+
+impl FileConfig {
+    /// Read and parse a TOML file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Everything `torpeer run` needs, defaults applied.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Persisted state.
+    pub data_dir: PathBuf,
+    /// The HiddenServiceDir with our key.
+    pub hs_dir: PathBuf,
+    /// Transport.
+    pub transport: TransportKind,
+    /// Protocol listener.
+    pub listen: SocketAddr,
+    /// HTTP API.
+    pub http: SocketAddr,
+    /// tor's SOCKS port.
+    pub socks: SocketAddr,
+    /// Protocol port on onion services.
+    pub onion_port: u16,
+    /// Network.
+    pub network: NetworkName,
+    /// PoW difficulty (the network minimum and what we solve for).
+    pub difficulty: u8,
+    /// Role.
+    pub role: Role,
+    /// Bootstrap contacts.
+    pub bootstrap: Vec<Bootstrap>,
+    /// Core tuning.
+    pub tuning: NodeTuning,
+}
+
+fn parse_addr(s: &str) -> Result<SocketAddr, ConfigError> {
+    s.parse()
+        .map_err(|_| ConfigError::Invalid(format!("bad address {s:?}")))
+}
+
+impl RunConfig {
+    /// Apply defaults to a file config already overlaid with flags.
+    pub fn resolve(file: FileConfig) -> Result<Self, ConfigError> {
+        let data_dir = file
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from("torpeer-data"));
+        let hs_dir = file.hs_dir.unwrap_or_else(|| data_dir.join("hs"));
+        let transport = file.transport.unwrap_or(TransportKind::Tor);
+        let network = match &file.network {
+            Some(n) => NetworkName::new(n).map_err(|e| ConfigError::Invalid(e.to_string()))?,
+            None => NetworkName::default_network(),
+        };
+        let role = match &file.role {
+            Some(r) => r.parse::<Role>().map_err(ConfigError::Invalid)?,
+            None => Role::Participant,
+        };
+        let bootstrap = file
+            .bootstrap
+            .iter()
+            .map(|b| parse_bootstrap(b, transport))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            data_dir,
+            hs_dir,
+            transport,
+            listen: match file.listen {
+                Some(a) => a,
+                None => parse_addr(DEFAULT_LISTEN)?,
+            },
+            http: match file.http {
+                Some(a) => a,
+                None => parse_addr(DEFAULT_HTTP)?,
+            },
+            socks: match file.socks {
+                Some(a) => a,
+                None => parse_addr(DEFAULT_SOCKS)?,
+            },
+            onion_port: file.onion_port.unwrap_or(DEFAULT_ONION_PORT),
+            network,
+            difficulty: file.difficulty.unwrap_or(DEFAULT_DIFFICULTY),
+            role,
+            bootstrap,
+            tuning: file.node,
+        })
+    }
+
+    /// The core's configuration for these settings.
+    pub fn node_config(&self, pow_nonce: u64, pow_difficulty: u8) -> NodeConfig {
+        let params = NetworkParams::new(self.network.clone()).with_min_difficulty(self.difficulty);
+        let mut c = NodeConfig::new(params, self.role, pow_nonce, pow_difficulty);
+        if self.transport != TransportKind::Tcp {
+            c.ports = vec![self.onion_port];
+        }
+        let t = &self.tuning;
+        if let Some(v) = t.target_outbound {
+            c.target_outbound = v;
+        }
+        if let Some(v) = t.max_connections {
+            c.max_connections = v;
+        }
+        if let Some(v) = t.table_capacity {
+            c.table_capacity = v;
+        }
+        if let Some(v) = t.gossip_interval_ms {
+            c.gossip_interval_ms = v;
+        }
+        if let Some(v) = t.ping_interval_ms {
+            c.ping_interval_ms = v;
+        }
+        if let Some(v) = t.idle_timeout_ms {
+            c.idle_timeout_ms = v;
+        }
+        if let Some(v) = t.max_message_len {
+            c.max_message_len = v;
+            // A frame must hold the largest message plus its framing.
+            c.max_frame_len = c.max_frame_len.max(v.saturating_add(1024));
+        }
+        if let Some(v) = t.send_queue_len {
+            c.send_queue_len = v;
+        }
+        c
+    }
+}
+
+/// Parse one `--bootstrap` value: an onion address, an `http://` URL, or
+/// (tcp transport only) `ONION@HOST:PORT`.
+pub fn parse_bootstrap(s: &str, transport: TransportKind) -> Result<Bootstrap, ConfigError> {
+    let s = s.trim();
+    if s.starts_with("http://") || s.starts_with("https://") {
+        crate::http::client::HttpUrl::parse(s).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        return Ok(Bootstrap::Url(s.to_owned()));
+    }
+    if let Some((onion, addr)) = s.split_once('@') {
+        if transport != TransportKind::Tcp {
+            return Err(ConfigError::Invalid(format!(
+                "bootstrap {s:?}: ONION@HOST:PORT is only allowed on the tcp transport \
+                 (a Tor transport never dials an IP endpoint)"
+            )));
+        }
+        let onion = parse_onion(onion)?;
+        return Ok(Bootstrap::Tcp(onion, parse_addr(addr)?));
+    }
+    Ok(Bootstrap::Onion(parse_onion(s)?))
+}
+
+fn parse_onion(s: &str) -> Result<OnionAddress, ConfigError> {
+    OnionAddress::parse(s).map_err(|e| ConfigError::Invalid(format!("bad onion {s:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use torpeer_core::Identity;
+
+    #[test]
+    fn example_file_parses() {
+        let text = include_str!("../torpeer.example.toml");
+        let file: FileConfig = toml::from_str(text).unwrap();
+        let rc = RunConfig::resolve(file).unwrap();
+        assert_eq!(rc.transport, TransportKind::Tor);
+        assert_eq!(rc.http, DEFAULT_HTTP.parse().unwrap());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("trasnport = \"tcp\"").is_err());
+    }
+
+    #[test]
+    fn bootstrap_forms() {
+        let onion = Identity::from_seed(&[1; 32]).unwrap().address();
+        let o = onion.to_string();
+        assert_eq!(
+            parse_bootstrap(&o, TransportKind::Tor).unwrap(),
+            Bootstrap::Onion(onion)
+        );
+        assert_eq!(
+            parse_bootstrap(&format!("{o}@127.0.0.1:9"), TransportKind::Tcp).unwrap(),
+            Bootstrap::Tcp(onion, "127.0.0.1:9".parse().unwrap())
+        );
+        assert!(parse_bootstrap(&format!("{o}@127.0.0.1:9"), TransportKind::Tor).is_err());
+        assert!(matches!(
+            parse_bootstrap("http://127.0.0.1:8686/v1/peers", TransportKind::Tor).unwrap(),
+            Bootstrap::Url(_)
+        ));
+        assert!(parse_bootstrap("nonsense", TransportKind::Tcp).is_err());
+    }
+}

@@ -1,0 +1,124 @@
+//! Helpers shared by the node integration tests: spawn the real `torpeer`
+//! binary on loopback, find its HTTP API, speak minimal HTTP.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub(crate) const NETWORK: &str = "itest";
+pub(crate) const DIFFICULTY: &str = "8";
+/// Generous bound for anything to happen (machines are noisy); tests poll,
+/// never sleep a fixed time.
+pub(crate) const WAIT: Duration = Duration::from_secs(90);
+
+pub(crate) fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_torpeer")
+}
+
+/// A `torpeer run` child process, killed on drop.
+pub(crate) struct NodeProc {
+    pub(crate) child: Child,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) http: SocketAddr,
+}
+
+impl Drop for NodeProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start a tcp node with its state in `data_dir`.
+pub(crate) fn start(data_dir: &Path, role: &str, bootstrap: &[String]) -> NodeProc {
+    let _ = std::fs::remove_file(data_dir.join("http.addr"));
+    let log = std::fs::File::create(data_dir.with_extension("log")).unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.args(["run", "--transport", "tcp", "--listen", "127.0.0.1:0"])
+        .args(["--http", "127.0.0.1:0", "--network", NETWORK])
+        .args(["--difficulty", DIFFICULTY, "--role", role])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--hs-dir")
+        .arg(data_dir.join("hs"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log);
+    for b in bootstrap {
+        cmd.args(["--bootstrap", b]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let addr_file = data_dir.join("http.addr");
+    let http = wait_for(&format!("{} to start", data_dir.display()), || {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("node exited early with {status}");
+        }
+        std::fs::read_to_string(&addr_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    });
+    NodeProc {
+        child,
+        data_dir: data_dir.to_path_buf(),
+        http,
+    }
+}
+
+/// Poll `f` every 50 ms until it returns `Some`, at most [`WAIT`].
+pub(crate) fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A raw HTTP exchange: send `request`, return (status, headers, body).
+pub(crate) fn raw_http(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(out.len());
+    let head = String::from_utf8_lossy(&out[..split]).into_owned();
+    let body = out.get(split + 4..).unwrap_or_default().to_vec();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head, body)
+}
+
+pub(crate) fn get(addr: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
+    raw_http(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+pub(crate) fn status(addr: SocketAddr) -> serde_json::Value {
+    let (code, _, body) = get(addr, "/v1/status");
+    assert_eq!(code, 200);
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// `ONION@HOST:PORT` of a tcp node, from its status.
+pub(crate) fn tcp_contact(addr: SocketAddr) -> String {
+    let s = status(addr);
+    format!(
+        "{}@{}",
+        s["onion"].as_str().unwrap(),
+        s["listen"].as_str().unwrap()
+    )
+}

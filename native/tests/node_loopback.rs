@@ -1,0 +1,325 @@
+//! The `torpeer run` binary on loopback: discovery, persistence, bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+
+use common::*;
+
+fn known_peers(http: SocketAddr) -> u64 {
+    status(http)["known_peers"].as_u64().unwrap()
+}
+
+#[test]
+fn five_nodes_one_bootstrap_everyone_knows_everyone_and_records_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = start(&dir.path().join("r"), "router", &[]);
+    let contact = tcp_contact(router.http);
+    let url = format!("http://{}/v1/peers", router.http);
+    let mut nodes = vec![router];
+    for i in 0..4 {
+        // One participant bootstraps from the HTTP list, the rest by contact.
+        let b = if i == 3 { url.clone() } else { contact.clone() };
+        nodes.push(start(
+            &dir.path().join(format!("p{i}")),
+            "participant",
+            &[b],
+        ));
+    }
+    for n in &nodes {
+        wait_for("every node to know the 4 others", || {
+            (known_peers(n.http) >= 4).then_some(())
+        });
+    }
+
+    // /v1/status has the fields the dashboard and scripts rely on.
+    let s = status(nodes[1].http);
+    for key in [
+        "onion",
+        "role",
+        "connections",
+        "known_peers",
+        "uptime_s",
+        "network",
+    ] {
+        assert!(s.get(key).is_some(), "status lacks {key}: {s}");
+    }
+    assert_eq!(s["role"], "participant");
+    assert_eq!(s["network"], NETWORK);
+
+    // /v1/peers: proto3 JSON, records under `peers`, each one verifies with
+    // `torpeer record verify`.
+    let (code, head, body) = get(nodes[0].http, "/v1/peers");
+    assert_eq!(code, 200);
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("access-control-allow-origin: *")
+    );
+    let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let peers = list["peers"].as_array().unwrap();
+    assert_eq!(peers.len(), 5, "own record + 4 peers");
+    let file = dir.path().join("list.json");
+    std::fs::write(&file, &body).unwrap();
+    let out = Command::new(bin())
+        .args([
+            "record",
+            "verify",
+            "--list",
+            "--network",
+            NETWORK,
+            "--difficulty",
+            DIFFICULTY,
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same list as binary protobuf.
+    let (code, head, pb) = raw_http(
+        nodes[0].http,
+        b"GET /v1/peers HTTP/1.1\r\nHost: x\r\nAccept: application/x-protobuf\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(code, 200);
+    assert!(head.contains("application/x-protobuf"));
+    let pb_file = dir.path().join("list.pb");
+    std::fs::write(&pb_file, &pb).unwrap();
+    let out = Command::new(bin())
+        .args([
+            "record",
+            "verify",
+            "--list",
+            "--network",
+            NETWORK,
+            "--difficulty",
+            DIFFICULTY,
+        ])
+        .arg(&pb_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // `torpeer peers --from URL` verifies every record (exit 0), and with the
+    // default network minimum (20) every difficulty-8 record fails (exit 1).
+    let ok = Command::new(bin())
+        .args(["peers", "--from", &url, "--difficulty", DIFFICULTY])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let strict = Command::new(bin())
+        .args(["peers", "--from", &url])
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("below the network minimum"));
+
+    // The router answers `GET /v1/peers` on its protocol port too (how
+    // newcomers bootstrap over Tor), and nothing else there.
+    let proto_port: SocketAddr = status(nodes[0].http)["listen"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (code, _, body) = get(proto_port, "/v1/peers");
+    assert_eq!(code, 200);
+    let again: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(again["source"], list["source"]);
+    assert_eq!(get(proto_port, "/v1/status").0, 404);
+
+    // Metrics are Prometheus text.
+    let (code, _, m) = get(nodes[0].http, "/metrics");
+    assert_eq!(code, 200);
+    let m = String::from_utf8(m).unwrap();
+    assert!(m.contains("# TYPE torpeer_known_peers gauge"));
+    assert!(m.contains("torpeer_known_peers 4"), "{m}");
+}
+
+#[test]
+fn killed_node_restarts_from_its_persisted_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = start(&dir.path().join("r"), "router", &[]);
+    let contact = tcp_contact(router.http);
+    let a = start(
+        &dir.path().join("a"),
+        "participant",
+        std::slice::from_ref(&contact),
+    );
+    let b_dir = dir.path().join("b");
+    let mut b = start(&b_dir, "participant", &[contact]);
+    for n in [&router, &a, &b] {
+        wait_for("discovery", || (known_peers(n.http) >= 2).then_some(()));
+    }
+    let seq_before = status(b.http)["record_sequence"].as_u64().unwrap();
+    // The table is saved shortly after it changes (debounced).
+    wait_for("peers.bin", || {
+        std::fs::metadata(b_dir.join("peers.bin"))
+            .ok()
+            .filter(|m| m.len() > 0)
+    });
+    b.child.kill().unwrap(); // SIGKILL: no goodbye, no final save
+    b.child.wait().unwrap();
+    drop(b);
+
+    let b = start(&b_dir, "participant", &[]);
+    wait_for("restarted node to reconnect from its table", || {
+        let s = status(b.http);
+        (s["known_peers"].as_u64().unwrap() >= 2 && s["connections"].as_u64().unwrap() >= 1)
+            .then_some(())
+    });
+    let seq_after = status(b.http)["record_sequence"].as_u64().unwrap();
+    assert!(seq_after > seq_before, "restart must sign a newer record");
+}
+
+#[test]
+fn corrupt_table_is_set_aside_and_the_node_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("n");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("peers.bin"), b"\xff\xff\xff\xff not a peer list").unwrap();
+    std::fs::write(d.join("sequence"), b"garbage").unwrap();
+    let n = start(&d, "participant", &[]);
+    assert_eq!(status(n.http)["known_peers"], 0);
+    let names: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("peers.bin.corrupt-")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("sequence.corrupt-")),
+        "{names:?}"
+    );
+}
+
+/// Write `bytes` to the protocol port and wait until the node closes the
+/// stream (read returns 0 or an error). Returns what it sent back.
+fn send_and_expect_close(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    // Ends at EOF or reset; a read timeout (node kept it open) fails below.
+    let r = s.read_to_end(&mut out);
+    if let Err(e) = &r {
+        assert!(
+            !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "node did not close the stream"
+        );
+    }
+    out
+}
+
+#[test]
+fn garbage_oversized_frames_and_bad_http_get_errors_and_the_node_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = start(&dir.path().join("n"), "participant", &[]);
+    let proto_port: SocketAddr = status(n.http)["listen"].as_str().unwrap().parse().unwrap();
+
+    // A frame that is not protobuf.
+    send_and_expect_close(proto_port, &[0x05, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    // A length prefix far above the frame limit (about 256 MiB).
+    send_and_expect_close(proto_port, &[0xff, 0xff, 0xff, 0x7f, 0, 0, 0]);
+    // Pure noise.
+    send_and_expect_close(proto_port, &[0xAA; 4096]);
+    assert_eq!(status(n.http)["known_peers"], 0);
+
+    // Malformed HTTP: a clear 4xx each, and the API keeps answering.
+    assert_eq!(raw_http(n.http, b"GARBAGE\r\n\r\n").0, 400);
+    assert_eq!(
+        raw_http(n.http, b"GET /v1/status HTTP/9.9\r\n\r\n").0 / 100,
+        4
+    );
+    assert_eq!(get(n.http, "/nope").0, 404);
+    assert_eq!(get(n.http, "/v1/peers?role=king").0, 400);
+    assert_eq!(
+        raw_http(n.http, b"POST /v1/peers HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc").0,
+        405
+    );
+    let huge = format!(
+        "GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    assert_eq!(raw_http(n.http, huge.as_bytes()).0 / 100, 4);
+    assert_eq!(status(n.http)["role"], "participant");
+}
+
+fn sigterm(pid: u32) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn sigterm_says_goodbye_saves_the_table_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = start(&dir.path().join("r"), "router", &[]);
+    let p_dir = dir.path().join("p");
+    let mut p = start(&p_dir, "participant", &[tcp_contact(router.http)]);
+    wait_for("discovery", || (known_peers(p.http) >= 1).then_some(()));
+    let _ = std::fs::remove_file(p_dir.join("peers.bin"));
+    sigterm(p.child.id());
+    let code = wait_for("exit", || p.child.try_wait().unwrap());
+    assert!(code.success(), "{code}");
+    // Saved on shutdown even though the debounced save had been removed.
+    assert!(std::fs::metadata(p_dir.join("peers.bin")).unwrap().len() > 0);
+    // The router hears the goodbye (or the close) and drops the connection.
+    wait_for("router to see the participant leave", || {
+        (status(router.http)["connections"].as_u64().unwrap() == 0).then_some(())
+    });
+}
+
+#[test]
+fn demo_prints_its_dashboard_and_nodes_find_each_other() {
+    use std::io::BufRead;
+    let mut child = Command::new(bin())
+        .args(["demo", "--nodes", "3", "--http", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("demo ended before the dashboard line")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("dashboard: ") {
+            break url.to_owned();
+        }
+    };
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    assert_eq!(get(addr, "/").0, 200);
+    wait_for("demo nodes to meet", || {
+        (known_peers(addr) >= 2).then_some(())
+    });
+    assert_eq!(status(addr)["role"], "router");
+    sigterm(child.id());
+    let code = wait_for("demo to exit", || child.try_wait().unwrap());
+    assert!(code.success(), "{code}");
+}

@@ -1,0 +1,214 @@
+//! Simulator benchmark: how the cost of one virtual hour grows with the
+//! number of nodes, and how convergence compares with log3(N) + ln ln N.
+//!
+//! ```text
+//! cargo run --release -p torpeer-sim --bin sim-bench                 # 1,000 and 10,000
+//! cargo run --release -p torpeer-sim --bin sim-bench -- 1000 10000 100000
+//! cargo run --release -p torpeer-sim --bin sim-bench -- --max-rss-mb 8000 100000
+//! ```
+//!
+//! Each size runs in a child process (so peak RSS, read from
+//! `/proc/<pid>/status` VmHWM, is that size's alone); the parent kills a
+//! child whose resident memory exceeds `--max-rss-mb` (default 6,000) and
+//! reports how far it got. Figures are printed, never asserted.
+
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use torpeer_sim::SimConfig;
+
+const DEFAULT_SIZES: [usize; 2] = [1_000, 10_000];
+
+fn status_kb(pid: Option<u32>, key: &str) -> Option<u64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".to_owned(),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU seconds (user + system) this process used: on a shared machine the
+/// honest cost figure, where wall time also counts other tenants' load.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall, in clock ticks (100 per second on Linux).
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// Child mode: run one size, print one line of JSON with the figures.
+fn child(nodes: usize, seed: u64, duration_s: u64) -> ExitCode {
+    let mut config = SimConfig::new(nodes, seed);
+    config.duration_s = duration_s;
+    // Sampling copies tables once they are big enough: less often for big N.
+    config.sample_interval_ms = if nodes > 5_000 { 10_000 } else { 5_000 };
+    let start = Instant::now();
+    let report = match torpeer_sim::run(config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sim-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let wall = start.elapsed().as_secs_f64();
+    let hwm = status_kb(None, "VmHWM:").unwrap_or(0);
+    let cpu = cpu_seconds();
+    println!(
+        "{{\"wall_s\":{wall:.1},\"cpu_s\":{cpu:.1},\"vm_hwm_kb\":{hwm},\"report\":{}}}",
+        report.to_json()
+    );
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut sizes = Vec::new();
+    let mut seed = 1u64;
+    let mut duration_s = 3_600u64;
+    let mut max_rss_mb = 6_000u64;
+    let mut child_mode = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| -> Option<u64> {
+            let v = it.next().and_then(|v| v.parse().ok());
+            if v.is_none() {
+                eprintln!("sim-bench: {name} needs a number");
+            }
+            v
+        };
+        match a.as_str() {
+            "--child" => child_mode = true,
+            "--seed" => match value("--seed") {
+                Some(v) => seed = v,
+                None => return ExitCode::from(2),
+            },
+            "--duration" => match value("--duration") {
+                Some(v) => duration_s = v,
+                None => return ExitCode::from(2),
+            },
+            "--max-rss-mb" => match value("--max-rss-mb") {
+                Some(v) => max_rss_mb = v,
+                None => return ExitCode::from(2),
+            },
+            n => match n.parse() {
+                Ok(n) => sizes.push(n),
+                Err(_) => {
+                    eprintln!("sim-bench: unknown argument {n:?}");
+                    return ExitCode::from(2);
+                }
+            },
+        }
+    }
+    if sizes.is_empty() {
+        sizes = DEFAULT_SIZES.to_vec();
+    }
+    if child_mode {
+        return child(sizes[0], seed, duration_s);
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        eprintln!("sim-bench: cannot find own executable");
+        return ExitCode::from(2);
+    };
+    println!(
+        "{:>7} {:>9} {:>9} {:>10} {:>12} {:>8} {:>9} {:>10} {:>12} {:>9}",
+        "nodes",
+        "wall_s",
+        "cpu_s",
+        "peak_rss",
+        "converged_s",
+        "rounds",
+        "log3N+lnlnN",
+        "msgs/node",
+        "bytes/node",
+        "peak_tbl"
+    );
+    for n in sizes {
+        let start = Instant::now();
+        let spawned = Command::new(&exe)
+            .args([
+                "--child",
+                &n.to_string(),
+                "--seed",
+                &seed.to_string(),
+                "--duration",
+                &duration_s.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .spawn();
+        let mut child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("sim-bench: spawn failed: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let pid = child.id();
+        let mut peak_kb = 0;
+        let mut killed = false;
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) => {}
+                Err(_) => break,
+            }
+            if let Some(rss) = status_kb(Some(pid), "VmRSS:") {
+                peak_kb = peak_kb.max(rss);
+                if rss / 1024 > max_rss_mb {
+                    let _ = child.kill();
+                    killed = true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let out = child
+            .wait_with_output()
+            .map(|o| o.stdout)
+            .unwrap_or_default();
+        let wall = start.elapsed().as_secs_f64();
+        if killed {
+            println!(
+                "{n:>7} {wall:>9.1} {:>9}M  killed: resident memory passed --max-rss-mb {max_rss_mb}",
+                peak_kb / 1024
+            );
+            continue;
+        }
+        let text = String::from_utf8_lossy(&out);
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(text.trim()) else {
+            println!("{n:>7} {wall:>9.1}  child failed: {}", text.trim());
+            continue;
+        };
+        let r = &v["report"];
+        let num = |x: &serde_json::Value| x.as_f64().map_or("-".to_owned(), |f| format!("{f:.1}"));
+        println!(
+            "{n:>7} {:>9} {:>9} {:>9}M {:>12} {:>8} {:>11} {:>10} {:>12} {:>9}",
+            num(&v["wall_s"]),
+            num(&v["cpu_s"]),
+            v["vm_hwm_kb"].as_u64().unwrap_or(0) / 1024,
+            num(&r["converged_at_s"]),
+            r["rounds"]
+                .as_f64()
+                .map_or("-".to_owned(), |f| format!("{f:.2}")),
+            r["expected_rounds"]
+                .as_f64()
+                .map_or("-".to_owned(), |f| format!("{f:.2}")),
+            num(&r["messages_per_node"]),
+            num(&r["bytes_per_node"]),
+            r["peak_table_size"].as_u64().unwrap_or(0),
+        );
+    }
+    ExitCode::SUCCESS
+}
