@@ -24,6 +24,13 @@ use crate::error::Failure;
 #[wasm_bindgen(typescript_custom_section)]
 const TYPINGS: &'static str = include_str!("typings.d.ts");
 
+#[wasm_bindgen]
+extern "C" {
+    /// The options object of the verify functions, typed in typings.d.ts.
+    #[wasm_bindgen(typescript_type = "VerifyOptions")]
+    pub type VerifyOptions;
+}
+
 type JsResult = Result<JsValue, JsValue>;
 
 /// Plain JS objects from serde values.
@@ -84,21 +91,25 @@ fn onion_arg(value: &JsValue, what: &str) -> Result<OnionAddress, Failure> {
     Ok(OnionAddress::parse(&args::string(value, what)?)?)
 }
 
-fn js(result: Result<JsValue, Failure>) -> JsResult {
-    result.map_err(Failure::into_js)
+/// Every export runs through here: it installs the panic hook (once; a
+/// `start` function would show up in the package's API) and turns a
+/// [`Failure`] into a coded JS `Error`.
+fn guard<T>(body: impl FnOnce() -> Result<T, Failure>) -> Result<T, JsValue> {
+    console_error_panic_hook::set_once();
+    body().map_err(Failure::into_js)
 }
 
 /// Parse a v3 onion address (with or without ".onion"). Throws a
 /// TorpeerError with an `onion_*` code if it is not valid.
 #[wasm_bindgen(js_name = parseOnion, unchecked_return_type = "ParsedOnion")]
 pub fn parse_onion(#[wasm_bindgen(unchecked_param_type = "string")] address: JsValue) -> JsResult {
-    js((|| {
+    guard(|| {
         let onion = onion_arg(&address, "address")?;
         to_js(&ParsedOnionJs {
             onion: onion.to_string(),
             public_key: hex::encode(onion.public_key()),
         })
-    })())
+    })
 }
 
 /// Check a proof-of-work nonce: true when it meets `difficulty` for this
@@ -108,14 +119,13 @@ pub fn parse_onion(#[wasm_bindgen(unchecked_param_type = "string")] address: JsV
 pub fn verify_pow(
     #[wasm_bindgen(unchecked_param_type = "PowQuery")] query: JsValue,
 ) -> Result<bool, JsValue> {
-    (|| {
+    guard(|| {
         let onion = onion_arg(&property(&query, "onion")?, "onion")?;
         let nonce = args::u64_value(&property(&query, "nonce")?, "nonce")?;
         let difficulty = args::u32_value(&property(&query, "difficulty")?, "difficulty")?;
         let params = args::network_params(&query)?;
         checks::verify_pow(&params, &onion, nonce, difficulty)
-    })()
-    .map_err(Failure::into_js)
+    })
 }
 
 /// Find a proof-of-work nonce on this thread (blocks: for demos, tests and
@@ -123,7 +133,7 @@ pub fn verify_pow(
 /// a decimal string because it is a u64.
 #[wasm_bindgen(js_name = solvePow, unchecked_return_type = "PowSolution")]
 pub fn solve_pow(#[wasm_bindgen(unchecked_param_type = "PowTask")] task: JsValue) -> JsResult {
-    js((|| {
+    guard(|| {
         let onion = onion_arg(&property(&task, "onion")?, "onion")?;
         let difficulty = args::u32_value(&property(&task, "difficulty")?, "difficulty")?;
         let params = args::network_params(&task)?;
@@ -136,7 +146,7 @@ pub fn solve_pow(#[wasm_bindgen(unchecked_param_type = "PowTask")] task: JsValue
             // Hash counts a browser can reach stay far below 2^53.
             hashes: hashes as f64,
         })
-    })())
+    })
 }
 
 /// Verify a signed peer record given as proto3 JSON (string or object) or
@@ -145,10 +155,10 @@ pub fn solve_pow(#[wasm_bindgen(unchecked_param_type = "PowTask")] task: JsValue
 #[wasm_bindgen(js_name = verifyRecord, unchecked_return_type = "VerifyResult")]
 pub fn verify_record(
     #[wasm_bindgen(unchecked_param_type = "MessageInput<PeerRecord>")] record: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: Option<JsValue>,
+    options: Option<VerifyOptions>,
 ) -> JsResult {
-    js((|| {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
+    guard(|| {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let params = args::network_params(&options)?;
         let now = args::now_unix(&options)?;
         let verdict = match args::message_bytes(&record, "record") {
@@ -161,7 +171,7 @@ pub fn verify_record(
             Err(failure) => return Err(failure),
         };
         to_js(&VerdictJs::from(&verdict))
-    })())
+    })
 }
 
 /// Verify every record of a peer list (proto3 JSON or binary protobuf).
@@ -170,10 +180,10 @@ pub fn verify_record(
 #[wasm_bindgen(js_name = verifyPeerList, unchecked_return_type = "PeerVerdict[]")]
 pub fn verify_peer_list(
     #[wasm_bindgen(unchecked_param_type = "MessageInput<PeerList>")] list: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: Option<JsValue>,
+    options: Option<VerifyOptions>,
 ) -> JsResult {
-    js((|| {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
+    guard(|| {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let params = args::network_params(&options)?;
         let now = args::now_unix(&options)?;
         let (list, _) = checks::decode_peer_list(&args::message_bytes(&list, "peer list")?)?;
@@ -188,7 +198,7 @@ pub fn verify_peer_list(
             })
             .collect();
         to_js(&verdicts)
-    })())
+    })
 }
 
 /// Decode a peer list (proto3 JSON or binary protobuf) into plain objects in
@@ -197,10 +207,10 @@ pub fn verify_peer_list(
 pub fn decode_peer_list(
     #[wasm_bindgen(unchecked_param_type = "MessageInput<PeerList>")] list: JsValue,
 ) -> JsResult {
-    js((|| {
+    guard(|| {
         let (list, _) = checks::decode_peer_list(&args::message_bytes(&list, "peer list")?)?;
         to_js(&list)
-    })())
+    })
 }
 
 /// Encode a peer list (proto3 JSON or binary) as binary protobuf.
@@ -208,10 +218,10 @@ pub fn decode_peer_list(
 pub fn encode_peer_list(
     #[wasm_bindgen(unchecked_param_type = "MessageInput<PeerList>")] list: JsValue,
 ) -> JsResult {
-    js((|| {
+    guard(|| {
         let (list, _) = checks::decode_peer_list(&args::message_bytes(&list, "peer list")?)?;
         Ok(js_sys::Uint8Array::from(list.encode_to_vec().as_slice()).into())
-    })())
+    })
 }
 
 /// Decode a peer record (proto3 JSON or binary) into a plain object in the
@@ -220,10 +230,10 @@ pub fn encode_peer_list(
 pub fn decode_record(
     #[wasm_bindgen(unchecked_param_type = "MessageInput<PeerRecord>")] record: JsValue,
 ) -> JsResult {
-    js((|| {
+    guard(|| {
         let (record, _) = checks::decode_record(&args::message_bytes(&record, "record")?)?;
         to_js(&record)
-    })())
+    })
 }
 
 /// Encode a peer record (proto3 JSON or binary) as binary protobuf.
@@ -231,10 +241,10 @@ pub fn decode_record(
 pub fn encode_record(
     #[wasm_bindgen(unchecked_param_type = "MessageInput<PeerRecord>")] record: JsValue,
 ) -> JsResult {
-    js((|| {
+    guard(|| {
         let (record, _) = checks::decode_record(&args::message_bytes(&record, "record")?)?;
         Ok(js_sys::Uint8Array::from(record.encode_to_vec().as_slice()).into())
-    })())
+    })
 }
 
 /// The default network and its parameters (what `network`/`minDifficulty`
@@ -243,10 +253,12 @@ pub fn encode_record(
 pub fn network_defaults() -> JsResult {
     let params = NetworkParams::default();
     debug_assert_eq!(params.min_difficulty, DEFAULT_DIFFICULTY);
-    js(to_js(&NetworkDefaultsJs {
-        network: DEFAULT_NETWORK,
-        min_difficulty: params.min_difficulty,
-        record_ttl_secs: DEFAULT_RECORD_TTL_SECS,
-        max_future_skew_secs: DEFAULT_MAX_FUTURE_SKEW_SECS,
-    }))
+    guard(|| {
+        to_js(&NetworkDefaultsJs {
+            network: DEFAULT_NETWORK,
+            min_difficulty: params.min_difficulty,
+            record_ttl_secs: DEFAULT_RECORD_TTL_SECS,
+            max_future_skew_secs: DEFAULT_MAX_FUTURE_SKEW_SECS,
+        })
+    })
 }

@@ -11,8 +11,8 @@
 //! - turn results into plain proto3-JSON-shaped objects and failures into JS
 //!   `Error`s with a stable `code` ([`api`], [`error`]).
 //!
-//! Nothing reachable from JS input panics; the panic hook installed at start
-//! only makes a bug readable in the console instead of an opaque
+//! Nothing reachable from JS input panics; the panic hook every export
+//! installs only makes a bug readable in the console instead of an opaque
 //! `unreachable` trap. The crate needs no randomness, so it does not depend
 //! on `getrandom`.
 
@@ -20,11 +20,3 @@ pub mod api;
 pub mod args;
 pub mod checks;
 pub mod error;
-
-/// Runs once when the module is instantiated. (The JS-facing modules also
-/// compile natively, so the workspace's clippy run lints them; only their
-/// JS calls need a JS engine.)
-#[wasm_bindgen::prelude::wasm_bindgen(start)]
-fn start() {
-    console_error_panic_hook::set_once();
-}

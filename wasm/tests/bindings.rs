@@ -49,8 +49,12 @@ fn obj(json: &str) -> JsValue {
     JSON::parse(json).unwrap()
 }
 
-fn options(now: u64) -> JsValue {
-    obj(&format!(r#"{{"minDifficulty": 8, "nowUnix": "{now}"}}"#))
+fn opts(json: &str) -> api::VerifyOptions {
+    obj(json).unchecked_into()
+}
+
+fn options(now: u64) -> api::VerifyOptions {
+    opts(&format!(r#"{{"minDifficulty": 8, "nowUnix": "{now}"}}"#))
 }
 
 fn code_of_error(result: Result<JsValue, JsValue>) -> String {
@@ -90,7 +94,10 @@ fn verify_record_accepts_every_input_form() {
         assert_eq!(get(&verdict, "code").as_string().unwrap(), "ok");
     }
     // Without minDifficulty the default network's 20 bits apply.
-    let verdict = api::verify_record(json.clone().into(), Some(obj(r#"{"nowUnix": 1800000000}"#)));
+    let verdict = api::verify_record(
+        json.clone().into(),
+        Some(opts(r#"{"nowUnix": 1800000000}"#)),
+    );
     assert_eq!(
         get(&verdict.unwrap(), "code").as_string().unwrap(),
         "bad_pow"
@@ -176,14 +183,14 @@ fn bad_arguments_are_coded_errors() {
     assert_eq!(
         code_of_error(api::verify_record(
             r.clone().into(),
-            Some(obj(r#"{"network":"X"}"#))
+            Some(opts(r#"{"network":"X"}"#))
         )),
         "invalid_network"
     );
     assert_eq!(
         code_of_error(api::verify_record(
             r.into(),
-            Some(obj(r#"{"nowUnix":1.5}"#))
+            Some(opts(r#"{"nowUnix":1.5}"#))
         )),
         "invalid_argument"
     );

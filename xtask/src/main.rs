@@ -127,7 +127,8 @@ fn npm(args: &[String]) -> Result<()> {
     if pkg.exists() {
         fs::remove_dir_all(&pkg).map_err(|e| format!("cannot clear {}: {e}", pkg.display()))?;
     }
-    let wasm_opt = options.wasm_opt && Command::new("wasm-opt").arg("--version").output().is_ok();
+    let mut wasm_opt =
+        options.wasm_opt && Command::new("wasm-opt").arg("--version").output().is_ok();
     if options.wasm_opt && !wasm_opt {
         println!(
             "note: wasm-opt not found (Debian package binaryen); modules left as wasm-bindgen wrote them"
@@ -142,19 +143,35 @@ fn npm(args: &[String]) -> Result<()> {
         let bg = dir.join(format!("{PACKAGE}_bg.wasm"));
         let before = size(&bg)?;
         if wasm_opt {
-            let optimised = dir.join(format!("{PACKAGE}_bg.opt.wasm"));
+            let original = dir.join(format!("{PACKAGE}_bg.orig.wasm"));
+            fs::rename(&bg, &original).map_err(|e| format!("cannot move {}: {e}", bg.display()))?;
             run(Command::new("wasm-opt")
                 .arg("-O3")
                 .args(WASM_OPT_FEATURES)
-                .arg(&bg)
+                .arg(&original)
                 .arg("-o")
-                .arg(&optimised))?;
-            fs::rename(&optimised, &bg)
-                .map_err(|e| format!("cannot replace {}: {e}", bg.display()))?;
-            println!(
-                "size: {target:<8} bindgen {before:>9} bytes  wasm-opt -O3 {:>9} bytes",
-                size(&bg)?
-            );
+                .arg(&bg))?;
+            // Old binaryen releases (Debian 13 ships 108) rewrite the
+            // externref table wasm-bindgen relies on, and the module then
+            // fails at load. The nodejs build comes first: load it, and keep
+            // wasm-bindgen's modules if the optimised one does not work.
+            if target == "nodejs" && !loads_in_node(&dir) {
+                println!(
+                    "note: the wasm-opt output does not load in Node (binaryen too old for \
+                     reference types?); modules left as wasm-bindgen wrote them"
+                );
+                wasm_opt = false;
+                fs::rename(&original, &bg)
+                    .map_err(|e| format!("cannot restore {}: {e}", bg.display()))?;
+                println!("size: {target:<8} bindgen {before:>9} bytes");
+            } else {
+                fs::remove_file(&original)
+                    .map_err(|e| format!("cannot remove {}: {e}", original.display()))?;
+                println!(
+                    "size: {target:<8} bindgen {before:>9} bytes  wasm-opt -O3 {:>9} bytes",
+                    size(&bg)?
+                );
+            }
         } else {
             println!("size: {target:<8} bindgen {before:>9} bytes");
         }
@@ -213,6 +230,18 @@ fn npm(args: &[String]) -> Result<()> {
     println!("size: tarball            {:>9} bytes", size(&tarball)?);
     println!("{}", tarball.display());
     Ok(())
+}
+
+/// Does the nodejs build in `dir` load and answer a call?
+fn loads_in_node(dir: &Path) -> bool {
+    let script = format!(
+        "require({:?}).networkDefaults()",
+        dir.join(format!("{PACKAGE}.js")).display().to_string()
+    );
+    Command::new("node")
+        .args(["-e", &script])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// The workspace root: the parent of this crate's folder.

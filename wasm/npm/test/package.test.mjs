@@ -98,7 +98,7 @@ test("defaults: the CLI's network, its minimum difficulty, and the current time"
   });
   // Just signed, so valid now; 12 bits are below the default network's 20.
   assert.equal(codeOf(aliceRecord, {}), "bad_pow");
-  assert.equal(codeOf(aliceRecord, undefined), "bad_pow");
+  assert.equal(verifyRecord(aliceRecord).code, "bad_pow");
   assert.equal(codeOf(aliceRecord, { minDifficulty: DIFFICULTY, network: "torpeer" }), "ok");
 });
 
@@ -224,7 +224,7 @@ test("onion addresses: parse, canonical form, key, and coded errors", () => {
   const known = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion";
   assert.equal(parseOnion(known).onion, known);
   throwsCode(() => parseOnion("nope"), "onion_length");
-  throwsCode(() => parseOnion(known.toUpperCase()), "onion_not_lowercase");
+  throwsCode(() => parseOnion(known.slice(0, 56).toUpperCase() + ".onion"), "onion_not_lowercase");
   throwsCode(() => parseOnion(known.replace("duck", "duc1")), "onion_invalid_character");
   throwsCode(() => parseOnion(known.replace("duck", "duca")), "onion_checksum");
   throwsCode(() => parseOnion(42), "invalid_argument");
