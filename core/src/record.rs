@@ -352,6 +352,20 @@ impl SignedRecord {
         params: &NetworkParams,
         now_unix: u64,
     ) -> Result<(), RecordError> {
+        self.check_time_and_network(params, now_unix)?;
+        let b = &self.body;
+        pow::verify(&b.network.id(), &b.address, b.pow_nonce, b.pow_difficulty)
+            .map_err(RecordError::BadPow)
+    }
+
+    /// The cheap checks, in [`verify`](Self::verify)'s order: network, time
+    /// window, claimed difficulty against the network minimum. A table that
+    /// already verified a record's PoW and signature runs only these.
+    pub(crate) fn check_time_and_network(
+        &self,
+        params: &NetworkParams,
+        now_unix: u64,
+    ) -> Result<(), RecordError> {
         let b = &self.body;
         if b.network != params.name {
             return Err(RecordError::WrongNetwork {
@@ -380,8 +394,7 @@ impl SignedRecord {
                 minimum: params.min_difficulty,
             });
         }
-        pow::verify(&b.network.id(), &b.address, b.pow_nonce, b.pow_difficulty)
-            .map_err(RecordError::BadPow)
+        Ok(())
     }
 }
 

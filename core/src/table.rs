@@ -317,41 +317,6 @@ impl PeerTable {
             .into()
     }
 
-    /// The checks of [`SignedRecord::verify`] that depend on time and
-    /// network, for records whose PoW and signature are known good.
-    fn check_time_network(&self, record: &SignedRecord, now_unix: u64) -> Result<(), RecordError> {
-        let b = &record.body;
-        let p = &self.params;
-        if b.network != p.name {
-            return Err(RecordError::WrongNetwork {
-                expected: p.name.to_string(),
-                found: b.network.to_string(),
-            });
-        }
-        let expired_at = b.issued_at.saturating_add(p.record_ttl_secs);
-        if now_unix > expired_at {
-            return Err(RecordError::Expired {
-                issued_at: b.issued_at,
-                expired_at,
-                now: now_unix,
-            });
-        }
-        if b.issued_at > now_unix.saturating_add(p.max_future_skew_secs) {
-            return Err(RecordError::FromFuture {
-                issued_at: b.issued_at,
-                now: now_unix,
-                max_skew: p.max_future_skew_secs,
-            });
-        }
-        if b.pow_difficulty < p.min_difficulty {
-            return Err(RecordError::DifficultyBelowMinimum {
-                claimed: u32::from(b.pow_difficulty),
-                minimum: p.min_difficulty,
-            });
-        }
-        Ok(())
-    }
-
     /// The limits.
     pub fn limits(&self) -> &TableLimits {
         &self.limits
@@ -432,7 +397,7 @@ impl PeerTable {
         if let Some(cache) = &self.cache {
             let digest = Self::verify_digest(&record);
             if cache.contains(&digest) {
-                self.check_time_network(&record, now.as_secs())?;
+                record.check_time_and_network(&self.params, now.as_secs())?;
             } else {
                 record.verify(&self.params, now.as_secs())?;
                 cache.insert(digest);
