@@ -32,16 +32,9 @@ pub(crate) struct DemoArgs {
 
 pub(crate) fn main(args: DemoArgs) -> ExitCode {
     super::init_logging(args.verbose);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match super::node_runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match rt.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -68,6 +68,19 @@ pub(crate) fn main() -> ExitCode {
     output::finish(result)
 }
 
+/// The runtime of the subcommands that run nodes (`run`, `demo`): two
+/// worker threads, I/O and timers. Exit code 2 when it cannot start.
+fn node_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start runtime: {e}");
+            ExitCode::from(2)
+        })
+}
+
 /// Logs to stderr: `RUST_LOG` if set, else info (-v debug, -vv trace).
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
