@@ -27,4 +27,7 @@ npm install --no-save --no-audit --no-fund "$tarball"
 npm run build
 # tests/records.test.mjs also checks the test signer against the CLI that
 # stage 20 built (it skips that check when the binary is absent).
-TORPEER_BIN="$CARGO_TARGET_DIR/debug/torpeer" npm test
+# tests/demo.test.mjs runs the real `torpeer demo` (which serves web/dist at
+# `/`), so the binary is built here (a no-op after stage 50) and required.
+(cd .. && cargo build -p torpeer-node --bin torpeer --locked)
+TORPEER_REQUIRE_DEMO=1 TORPEER_BIN="$CARGO_TARGET_DIR/debug/torpeer" npm test
