@@ -257,3 +257,31 @@ fn usage_and_io_errors_exit_2() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("onion_length"));
 }
+
+/// `torpeer … | head`: a reader that has gone away ends the command quietly
+/// (exit 0, like ripgrep), never with println!'s "failed printing to
+/// stdout" panic (exit 101).
+#[test]
+fn closed_stdout_is_a_quiet_exit_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hs = tmp.path().join("hs");
+    keygen(&hs, "cli-test", "4");
+    let hs = hs.to_str().unwrap();
+    for args in [
+        vec!["identity", "--hs-dir", hs],
+        vec!["identity", "--hs-dir", hs, "--json"],
+    ] {
+        // A pipe whose read end is already closed: every write is EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_torpeer"))
+            .args(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

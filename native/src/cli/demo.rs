@@ -2,6 +2,7 @@
 //! process (node 0 a router, the rest participants) that find each other
 //! through the router; prints `dashboard: http://…/` and runs until Ctrl-C.
 
+use super::output::say;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -53,7 +54,7 @@ async fn run(args: DemoArgs) -> Result<(), String> {
     // One token for every demo node's application API (nothing is kept on
     // disk in a demo); printed so a local application can use it.
     let token = torpeer_node::http::app_api::ApiToken::generate().map_err(|e| e.to_string())?;
-    println!("api token: {}", token.expose());
+    say!("api token: {}", token.expose());
     let mut dashboard = None;
     for i in 0..args.nodes {
         let mut seed = [0u8; 32];
@@ -95,7 +96,7 @@ async fn run(args: DemoArgs) -> Result<(), String> {
             torpeer_node::http::server::bind_with(http, drv.handle.clone(), options)
                 .await
                 .map_err(|e| format!("http {http}: {e}"))?;
-        println!(
+        say!(
             "node {i}: {onion} {} tcp {listen:?} http http://{addr}/",
             role.as_str()
         );
@@ -108,7 +109,7 @@ async fn run(args: DemoArgs) -> Result<(), String> {
         drivers.push(drv);
     }
     if let Some(addr) = dashboard {
-        println!("dashboard: http://{addr}/");
+        say!("dashboard: http://{addr}/");
     }
     super::shutdown_signal().await;
     for d in &drivers {

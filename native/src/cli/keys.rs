@@ -1,5 +1,6 @@
 //! `torpeer keygen` and `torpeer identity`.
 
+use super::output::say;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -83,10 +84,10 @@ pub(crate) fn keygen(args: KeygenArgs) -> CliResult {
             hashes_per_second: stats.1.hashes_per_second(),
         })
     } else {
-        println!("onion:      {address}");
-        println!("public key: {}", hex::encode(address.public_key()));
-        println!("hs dir:     {}", args.hs_dir.display());
-        println!(
+        say!("onion:      {address}");
+        say!("public key: {}", hex::encode(address.public_key()));
+        say!("hs dir:     {}", args.hs_dir.display());
+        say!(
             "pow:        nonce {} at difficulty {} on network {} ({} hashes, {:.2} MH/s)",
             stats.0,
             args.difficulty,
@@ -146,12 +147,14 @@ pub(crate) fn identity(args: IdentityArgs) -> CliResult {
             pow,
         })
     } else {
-        println!("onion:      {address}");
-        println!("public key: {}", hex::encode(address.public_key()));
+        say!("onion:      {address}");
+        say!("public key: {}", hex::encode(address.public_key()));
         if let Some(p) = pow {
-            println!(
+            say!(
                 "pow:        nonce {} at difficulty {} on network {}",
-                p.nonce, p.difficulty, p.network
+                p.nonce,
+                p.difficulty,
+                p.network
             );
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Errors, exit codes and JSON output shared by the subcommands.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -48,8 +49,37 @@ pub(crate) type CliResult = Result<(), CliError>;
 /// Print `value` as one line of JSON on stdout.
 pub(crate) fn print_json<T: Serialize>(value: &T) -> CliResult {
     let line = serde_json::to_string(value).map_err(CliError::fatal)?;
-    println!("{line}");
+    write_stdout_line(format_args!("{line}"));
     Ok(())
+}
+
+/// `println!` for the CLI: writes one line to stdout, and when the reader
+/// has gone away (`torpeer … | head`) ends the process quietly with exit
+/// code 0 instead of panicking as `println!` does — the reader asked for no
+/// more, which is what SIGPIPE's default action would have given a C
+/// program (Rust ignores SIGPIPE). Any other write error is fatal (exit 2).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_stdout_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+/// The body of [`say!`].
+pub(crate) fn write_stdout_line(args: std::fmt::Arguments<'_>) {
+    let mut out = io::stdout().lock();
+    let written = out
+        .write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("torpeer: error: writing to stdout: {e}");
+            std::process::exit(2);
+        }
+    }
 }
 
 /// Map a result to the process exit code, printing the reason on stderr.

@@ -1,6 +1,7 @@
 //! `torpeer peers --from URL_OR_ONION [--json]`: fetch a bootstrap list and
 //! verify every record in it. Exit 1 if any record fails (reasons on stderr).
 
+use super::output::say;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -110,11 +111,11 @@ async fn run(args: PeersArgs) -> ExitCode {
     }
     if args.json {
         match serde_json::to_string_pretty(&list) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => say!("{s}"),
             Err(e) => eprintln!("error: {e}"),
         }
     } else {
-        println!(
+        say!(
             "network {} from {} ({} peers)",
             list.network,
             list.source,
@@ -123,9 +124,12 @@ async fn run(args: PeersArgs) -> ExitCode {
         for e in &list.peers {
             if let Some(r) = &e.record {
                 let role = torpeer_core::Role::from_proto(r.role).map_or("?", |r| r.as_str());
-                println!(
+                say!(
                     "{} {:<11} seq {} {}",
-                    r.onion, role, r.sequence, r.tcp_endpoint
+                    r.onion,
+                    role,
+                    r.sequence,
+                    r.tcp_endpoint
                 );
             }
         }

@@ -1,5 +1,6 @@
 //! `torpeer record sign | verify`.
 
+use super::output::say;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -286,7 +287,7 @@ fn verify(args: VerifyArgs) -> CliResult {
     } else {
         for v in &verdicts {
             if v.ok {
-                println!(
+                say!(
                     "ok: {} (sequence {})",
                     v.onion,
                     v.sequence.as_deref().unwrap_or("?")

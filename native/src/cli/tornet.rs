@@ -1,6 +1,7 @@
 //! `torpeer tor-testnet up | down | status`: a private Tor network on
 //! 127.0.0.1 for trying nodes locally (see README "Running on Tor").
 
+use super::output::say;
 use std::fs;
 use std::path::PathBuf;
 use std::thread;
@@ -127,7 +128,7 @@ fn up(args: UpArgs) -> CliResult {
         return Ok(());
     }
     if !args.json {
-        println!("running; Ctrl-C stops every tor process");
+        say!("running; Ctrl-C stops every tor process");
     }
     loop {
         thread::sleep(Duration::from_secs(1));
@@ -141,9 +142,9 @@ fn up(args: UpArgs) -> CliResult {
 }
 
 fn print_summary(r: &UpReport<'_>) {
-    println!("private Tor network ready in {:.1} s", r.ready_secs);
+    say!("private Tor network ready in {:.1} s", r.ready_secs);
     for n in &r.net.nodes {
-        println!(
+        say!(
             "  {:<10} {:<9} or {} dir {} pid {}",
             n.nickname,
             format!("{:?}", n.role).to_lowercase(),
@@ -152,17 +153,17 @@ fn print_summary(r: &UpReport<'_>) {
             n.pid
         );
     }
-    println!("network description: {}", r.net_file.display());
-    println!(
+    say!("network description: {}", r.net_file.display());
+    say!(
         "C tor nodes: add the lines of {} to their torrc",
         r.client_torrc.display()
     );
-    println!(
+    say!(
         "arti nodes: ArtiConfig::for_test_network(net.json), hsdir_interval = {} min",
         r.net.hsdir_interval_minutes
     );
     if r.detached {
-        println!(
+        say!(
             "detached; stop with: torpeer tor-testnet down --dir {}",
             r.net.dir.display()
         );
@@ -171,7 +172,7 @@ fn print_summary(r: &UpReport<'_>) {
 
 fn down(args: DirArgs) -> CliResult {
     let stopped = torpeer_tornet::stop_network(&args.dir)?;
-    println!("stopped {stopped} tor processes");
+    say!("stopped {stopped} tor processes");
     Ok(())
 }
 
@@ -188,9 +189,9 @@ fn status(args: StatusArgs) -> CliResult {
     } else {
         for p in &procs {
             let state = if p.running { "running" } else { "stopped" };
-            println!("  {:<10} pid {:<7} {state}", p.name, p.pid);
+            say!("  {:<10} pid {:<7} {state}", p.name, p.pid);
         }
-        println!("{running}/{} tor processes running", procs.len());
+        say!("{running}/{} tor processes running", procs.len());
     }
     if running == procs.len() {
         Ok(())
