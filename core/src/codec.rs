@@ -76,6 +76,9 @@ pub fn encode_frame(kind: Kind, max_len: usize) -> Result<Vec<u8>, FrameError> {
     Ok(frame.encode_length_delimited_to_vec())
 }
 
+/// Capacity a drained [`FrameDecoder`] may keep for the next frames.
+const IDLE_BUFFER_CAPACITY: usize = 4_096;
+
 /// Incremental frame decoder: push bytes as they arrive, pull whole frames.
 #[derive(Debug)]
 pub struct FrameDecoder {
@@ -153,6 +156,16 @@ impl FrameDecoder {
         };
         let frame = proto::Frame::decode(payload).map_err(|e| FrameError::Decode(e.to_string()))?;
         self.start += prefix_len + len;
+        if self.start == self.buf.len() {
+            // All consumed: give back the room a large frame took, so an
+            // idle connection holds no buffer (a node keeps dozens, and a
+            // simulator thousands, of them).
+            self.buf.clear();
+            self.start = 0;
+            if self.buf.capacity() > IDLE_BUFFER_CAPACITY {
+                self.buf = Vec::new();
+            }
+        }
         frame.kind.map(Some).ok_or(FrameError::UnknownKind)
     }
 }

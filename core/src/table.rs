@@ -56,6 +56,13 @@ pub trait VerifyCache: fmt::Debug + Send + Sync {
     fn contains(&self, digest: &[u8; 32]) -> bool;
     /// Remember that it did.
     fn insert(&self, digest: [u8; 32]);
+    /// The one shared copy of a verified record with this digest: many
+    /// tables of one process then hold one allocation per record instead of
+    /// one each. The default shares nothing.
+    fn intern(&self, digest: [u8; 32], record: SignedRecord) -> Arc<SignedRecord> {
+        let _ = digest;
+        Arc::new(record)
+    }
 }
 
 /// How we came to know a peer.
@@ -162,7 +169,7 @@ pub enum Admitted {
 /// A record that passed [`PeerTable::check`]; the only way to insert
 /// without going through [`PeerTable::offer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified(SignedRecord);
+pub struct Verified(SignedRecord, Option<[u8; 32]>);
 
 impl Verified {
     /// The record.
@@ -207,9 +214,13 @@ impl TokenBucket {
 }
 
 /// One peer as the table holds it.
+///
+/// The record is behind an [`Arc`]: a table interns it through its
+/// [`VerifyCache`] when it has one (a simulator's nodes then share one copy
+/// of every record), and cloning an entry never copies a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    record: SignedRecord,
+    record: Arc<SignedRecord>,
     provenance: Provenance,
     direct: bool,
     added_at: Timestamp,
@@ -402,10 +413,11 @@ impl PeerTable {
                 record.verify(&self.params, now.as_secs())?;
                 cache.insert(digest);
             }
+            Ok(Verified(record, Some(digest)))
         } else {
             record.verify(&self.params, now.as_secs())?;
+            Ok(Verified(record, None))
         }
-        Ok(Verified(record))
     }
 
     /// Offer a record learned by `provenance`. Cheap checks come first
@@ -497,7 +509,13 @@ impl PeerTable {
     /// Insert or replace; returns `Unchanged` only when full and nothing
     /// can be evicted (the caller turns that into [`Rejected::TableFull`]).
     fn insert(&mut self, now: Timestamp, verified: Verified, provenance: Provenance) -> Admitted {
-        let record = verified.0;
+        let Verified(mut record, digest) = verified;
+        // Verification checked the names are equal; keep one allocation.
+        record.body.network = self.params.name.clone();
+        let record = match (&self.cache, digest) {
+            (Some(cache), Some(digest)) => cache.intern(digest, record),
+            _ => Arc::new(record),
+        };
         let onion = record.body.address;
         let expires = record
             .body

@@ -25,13 +25,17 @@ fn frame_kind() -> impl Strategy<Value = Kind> {
         any::<u64>().prop_map(|nonce| Kind::Pong(proto::Pong { nonce })),
         prop::collection::vec(any::<u8>(), 0..600)
             .prop_map(|data| Kind::AppData(proto::AppData { data })),
-        ".{0,40}".prop_map(|reason| Kind::Goodbye(proto::Goodbye { reason })),
+        ".{0,40}".prop_map(|reason| Kind::Goodbye(proto::Goodbye {
+            reason,
+            rotating: false
+        })),
         (any::<u64>(), any::<u32>(), 0i32..=2, any::<bool>()).prop_map(
             |(request_id, max, role, online_only)| Kind::GetPeers(proto::GetPeers {
                 request_id,
                 max,
                 role,
                 online_only,
+                known: None,
             })
         ),
         any::<bool>().prop_map(|enabled| Kind::Subscribe(proto::Subscribe { enabled })),
@@ -42,6 +46,7 @@ fn frame_kind() -> impl Strategy<Value = Kind> {
         peer_list().prop_map(|l| Kind::Peers(proto::Peers {
             request_id: l.generated_at,
             peers: l.peers,
+            filtered: false,
         })),
     ]
 }

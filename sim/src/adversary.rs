@@ -438,6 +438,7 @@ mod tests {
             kind: Some(proto::frame::Kind::Peers(proto::Peers {
                 request_id: 9,
                 peers: vec![proto::PeerEntry::default(); 2],
+                filtered: false,
             })),
         }
         .encode_length_delimited_to_vec();

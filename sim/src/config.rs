@@ -147,6 +147,8 @@ pub struct NodeTuning {
     pub target_outbound: Option<usize>,
     /// Most simultaneous connections.
     pub max_connections: Option<usize>,
+    /// Outbound rotation period (`Some(0)` turns rotation off).
+    pub rotate_interval_ms: Option<u64>,
 }
 
 /// A whole run.

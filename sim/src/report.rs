@@ -45,6 +45,9 @@ pub struct Report {
     pub bytes_per_node: f64,
     /// Largest peer table of any honest node at any sample.
     pub peak_table_size: usize,
+    /// Table entries of all honest nodes (running or keeping state while
+    /// offline) at the end: what the process's memory holds tables of.
+    pub table_entries_at_end: u64,
     /// Records refused by honest nodes, by the node's reason code; handshake
     /// failures appear as `handshake:<code>`.
     pub rejected: BTreeMap<String, u64>,

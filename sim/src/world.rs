@@ -29,7 +29,7 @@
 //! retransmission timeout (max(1 s, 2·latency), doubling), and after four
 //! losses in a row the stream breaks (both ends see it close).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use rand_chacha::ChaCha8Rng;
@@ -37,7 +37,9 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 use torpeer_core::identity::Identity;
 use torpeer_core::node::{ConnectionId, Direction, Event, NodeConfig};
 use torpeer_core::table::VerifyCache;
-use torpeer_core::{Input, NetworkParams, Node, OnionAddress, Output, Role, Timestamp, pow, proto};
+use torpeer_core::{
+    Input, NetworkParams, Node, OnionAddress, Output, Role, SignedRecord, Timestamp, pow, proto,
+};
 
 use crate::driven::SimNode;
 
@@ -201,19 +203,31 @@ struct Counters {
 /// The verification memo shared by every node of a run
 /// ([`torpeer_core::table::VerifyCache`]): proof-of-work and signature checks
 /// are pure functions of the record, so each valid record is verified once
-/// per run instead of once per node. Only lookups, never iteration: the
-/// `HashSet` cannot make a run depend on hashing order.
+/// per run instead of once per node. It also interns the records: every
+/// node's table holds the same few thousand records, so they hold `Arc`s
+/// to one copy each (a table entry then costs its bookkeeping only). Only
+/// lookups, never iteration: the `HashMap` cannot make a run depend on
+/// hashing order.
 #[derive(Debug, Default)]
-struct SharedVerifyCache(Mutex<HashSet<[u8; 32]>>);
+struct SharedVerifyCache(Mutex<HashMap<[u8; 32], Option<Arc<SignedRecord>>>>);
 
 impl VerifyCache for SharedVerifyCache {
     fn contains(&self, digest: &[u8; 32]) -> bool {
-        self.0.lock().is_ok_and(|set| set.contains(digest))
+        self.0.lock().is_ok_and(|map| map.contains_key(digest))
     }
     fn insert(&self, digest: [u8; 32]) {
-        if let Ok(mut set) = self.0.lock() {
-            set.insert(digest);
+        if let Ok(mut map) = self.0.lock() {
+            map.entry(digest).or_insert(None);
         }
+    }
+    fn intern(&self, digest: [u8; 32], record: SignedRecord) -> Arc<SignedRecord> {
+        let Ok(mut map) = self.0.lock() else {
+            return Arc::new(record);
+        };
+        map.entry(digest)
+            .or_insert(None)
+            .get_or_insert_with(|| Arc::new(record))
+            .clone()
     }
 }
 
@@ -466,6 +480,9 @@ impl<N: SimNode> World<N> {
         }
         if let Some(v) = t.max_connections {
             config.max_connections = v;
+        }
+        if let Some(v) = t.rotate_interval_ms {
+            config.rotate_interval_ms = v;
         }
         config.verify_cache = self.verify_cache.clone();
         let mut seed = [0u8; 32];
@@ -1162,6 +1179,11 @@ impl<N: SimNode> World<N> {
             messages_per_node: self.counters.frames as f64 / n,
             bytes_per_node: self.counters.bytes as f64 / n,
             peak_table_size: self.counters.peak_table,
+            table_entries_at_end: self.slots[..self.cfg.nodes]
+                .iter()
+                .filter_map(|s| s.node.as_ref())
+                .map(|n| n.stats().known_peers as u64)
+                .sum(),
             rejected,
             invalid_admitted: invalid.len() as u64,
             max_sybils_per_source: max_per_source,

@@ -160,6 +160,7 @@ impl RefNode {
                     Kind::Peers(proto::Peers {
                         request_id: g.request_id,
                         peers,
+                        filtered: false,
                     }),
                 );
             }

@@ -678,12 +678,14 @@ fn generate_fuzz_seeds() -> Vec<(String, Vec<u8>)> {
     stream.extend(frame(Kind::Peers(proto::Peers {
         request_id: 1,
         peers: entries,
+        filtered: false,
     })));
     stream.extend(frame(Kind::GetPeers(proto::GetPeers {
         request_id: 2,
         max: 50,
         role: 1,
         online_only: true,
+        known: None,
     })));
     stream.extend(frame(Kind::AppData(proto::AppData {
         data: b"hello".to_vec(),
@@ -697,6 +699,7 @@ fn generate_fuzz_seeds() -> Vec<(String, Vec<u8>)> {
     })));
     stream.extend(frame(Kind::Goodbye(proto::Goodbye {
         reason: "bye".into(),
+        rotating: false,
     })));
     // Chunking byte, then the stream.
     for chunking in [0u8, 1, 7, 64] {

@@ -8,6 +8,11 @@ use crate::table::{TokenBucket, Verified};
 
 use super::{Direction, Timestamp};
 
+/// Get-peers requests answered on one stream in a burst (PROTOCOL.md §7).
+pub(crate) const GET_PEERS_BURST: u64 = 8;
+/// One more answered get-peers every this many milliseconds.
+pub(crate) const GET_PEERS_REFILL_MS: u64 = 5_000;
+
 /// Length of handshake nonces.
 pub(crate) const NONCE_LEN: usize = 32;
 
@@ -64,6 +69,14 @@ pub(crate) struct Conn {
     pub(crate) said_goodbye: bool,
     /// Closed by us for a protocol violation: back off instead of redialling.
     pub(crate) broken: bool,
+    /// Closed to rotate an outbound slot (by us, or the peer said so in its
+    /// `Goodbye`): the peer stays online, nobody redials.
+    pub(crate) rotated_out: bool,
+    /// The peer answered a filtered get-peers with a delta (`Peers.filtered`),
+    /// so periodic requests to it may ask for many records.
+    pub(crate) answers_deltas: bool,
+    /// Rate limit on the get-peers requests we answer on this stream.
+    pub(crate) get_peers_tokens: TokenBucket,
 }
 
 impl Conn {
@@ -91,6 +104,9 @@ impl Conn {
             pending_requests: Vec::new(),
             said_goodbye: false,
             broken: false,
+            rotated_out: false,
+            answers_deltas: false,
+            get_peers_tokens: TokenBucket::full(GET_PEERS_BURST, now),
         }
     }
 

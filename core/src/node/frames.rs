@@ -144,7 +144,9 @@ impl Node {
             e.conn = None;
             e.last_seen = Some(now);
         }
-        if c.said_goodbye {
+        if c.rotated_out {
+            // A rotation: the peer is fine, we just stop talking to it.
+        } else if c.said_goodbye {
             self.mark_offline(now, peer);
         } else if c.broken {
             // It broke the protocol: no immediate redial, back off.
@@ -240,8 +242,12 @@ impl Node {
                 self.send_frame(conn, Kind::Pong(proto::Pong { nonce: p.nonce }));
             }
             Kind::Pong(_) => {}
-            Kind::Goodbye(_) => {
-                c.said_goodbye = true;
+            Kind::Goodbye(g) => {
+                if g.rotating {
+                    c.rotated_out = true;
+                } else {
+                    c.said_goodbye = true;
+                }
                 self.close_local(now, conn, Some("peer said goodbye".into()));
             }
             Kind::AppData(d) => self.on_app_data(conn, d),

@@ -7,6 +7,8 @@ use crate::proto::frame::Kind;
 use crate::record::{Role, SignedRecord};
 use crate::table::{Admitted, Entry, Provenance};
 
+use super::conn::{GET_PEERS_BURST, GET_PEERS_REFILL_MS};
+use super::known::KnownFilter;
 use super::{ConnectionId, Event, Node, Output, PeerFilter, PeerStatus, Timestamp};
 
 /// Most entries in one `Peers` answer.
@@ -57,10 +59,29 @@ pub(crate) fn to_entry(e: &Entry) -> proto::PeerEntry {
 }
 
 impl Node {
-    /// Send a get-peers request for up to `max` entries.
+    /// Send a get-peers request for up to `max` entries, with a filter of
+    /// what we hold (none while the table is empty: it would exclude
+    /// nothing).
     pub(super) fn request_peers(&mut self, conn: ConnectionId, max: u32) {
         let request_id = self.next_request_id;
         self.next_request_id += 1;
+        if !self.conns.contains_key(&conn) {
+            return;
+        }
+        let known = (!self.table.is_empty()).then(|| {
+            let key = (
+                rand_core::Rng::next_u64(&mut self.rng),
+                rand_core::Rng::next_u64(&mut self.rng),
+            );
+            KnownFilter::build(
+                self.table
+                    .iter()
+                    .map(|(o, e)| (o.public_key(), e.record().body.sequence)),
+                self.table.len(),
+                key,
+            )
+            .into_proto()
+        });
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -75,6 +96,7 @@ impl Node {
                 max,
                 role: proto::Role::Unspecified as i32,
                 online_only: false,
+                known,
             }),
         );
     }
@@ -84,17 +106,23 @@ impl Node {
         (self.table.len() * ANSWER_PERCENT / 100).clamp(ANSWER_FLOOR, MAX_ANSWER)
     }
 
-    /// A random sample of the entries passing `filter`, excluding `exclude`.
+    /// A random sample of the entries passing `filter`, excluding `exclude`
+    /// and the records `known` says the asker holds.
     pub(super) fn select_peers(
         &mut self,
         filter: &PeerFilter,
         exclude: Option<OnionAddress>,
+        known: Option<&KnownFilter>,
     ) -> Vec<proto::PeerEntry> {
         let cap = filter.max.min(self.answer_cap());
         let mut pool: Vec<&Entry> = self
             .table
             .iter()
-            .filter(|(o, e)| Some(**o) != exclude && matches(e, filter))
+            .filter(|(o, e)| {
+                Some(**o) != exclude
+                    && matches(e, filter)
+                    && known.is_none_or(|k| !k.contains(o.public_key(), e.record().body.sequence))
+            })
             .map(|(_, e)| e)
             .collect();
         let take = cap.min(pool.len());
@@ -108,9 +136,34 @@ impl Node {
         pool.into_iter().map(to_entry).collect()
     }
 
-    pub(super) fn on_get_peers(&mut self, now: Timestamp, conn: ConnectionId, g: proto::GetPeers) {
-        let _ = now;
-        let requester = self.conns.get(&conn).and_then(|c| c.peer);
+    pub(super) fn on_get_peers(
+        &mut self,
+        now: Timestamp,
+        conn: ConnectionId,
+        mut g: proto::GetPeers,
+    ) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if !c
+            .get_peers_tokens
+            .take(now, GET_PEERS_BURST, GET_PEERS_REFILL_MS)
+        {
+            self.send_error(
+                conn,
+                proto::ErrorCode::RateLimited,
+                "get-peers rate limit: at most 8 requests in a burst, one per 5 s",
+            );
+            return;
+        }
+        let requester = c.peer;
+        let known = match g.known.take().map(KnownFilter::from_proto).transpose() {
+            Ok(k) => k,
+            Err(e) => {
+                self.send_error(conn, proto::ErrorCode::ProtocolViolation, &e.to_string());
+                return;
+            }
+        };
         let max = if g.max == 0 {
             MAX_ANSWER
         } else {
@@ -121,12 +174,13 @@ impl Node {
             online_only: g.online_only,
             max,
         };
-        let peers = self.select_peers(&filter, requester);
+        let peers = self.select_peers(&filter, requester, known.as_ref());
         self.send_frame(
             conn,
             Kind::Peers(proto::Peers {
                 request_id: g.request_id,
                 peers,
+                filtered: known.is_some(),
             }),
         );
     }
@@ -145,6 +199,7 @@ impl Node {
             return;
         };
         c.pending_requests.remove(pos);
+        c.answers_deltas |= p.filtered;
         let mut any_new = false;
         for entry in p.peers.iter().take(MAX_ANSWER) {
             if let Some(record) = &entry.record {
@@ -287,8 +342,11 @@ impl Node {
         }
     }
 
-    /// One periodic gossip round: get-peers with a small max to a random
-    /// authenticated peer.
+    /// One periodic gossip round: a filtered get-peers to a random
+    /// authenticated peer. A peer known to answer deltas is asked for up to
+    /// [`MAX_ANSWER`] records (it sends only what we lack); one that ignored
+    /// the filter so far gets the small `gossip_max`, as its answer is a
+    /// random sample.
     pub(super) fn gossip_round(&mut self, now: Timestamp) {
         let _ = now;
         if self.by_peer.is_empty() {
@@ -297,7 +355,13 @@ impl Node {
         let i = self.random_index(self.by_peer.len());
         if let Some(&conn) = self.by_peer.values().nth(i) {
             self.stats.gossip_rounds += 1;
-            self.request_peers(conn, self.config.gossip_max);
+            let deltas = self.conns.get(&conn).is_some_and(|c| c.answers_deltas);
+            let max = if deltas {
+                MAX_ANSWER as u32
+            } else {
+                self.config.gossip_max
+            };
+            self.request_peers(conn, max);
         }
     }
 }

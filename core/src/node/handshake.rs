@@ -428,6 +428,7 @@ impl Node {
         }
         self.request_peers(conn, super::gossip::MAX_ANSWER as u32);
         self.send_frame(conn, Kind::Subscribe(proto::Subscribe { enabled: true }));
+        self.finish_rotation(now, conn);
         if let Some(queue) = self.queues.remove(&peer) {
             if role == crate::record::Role::Router {
                 return;

@@ -62,6 +62,7 @@ mod conn;
 mod frames;
 mod gossip;
 mod handshake;
+mod known;
 mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -365,6 +366,11 @@ pub struct NodeConfig {
     pub offline_after_failures: u32,
     /// How often the dialler looks for peers while below target.
     pub dial_check_ms: u64,
+    /// Every this often (jittered), a node at its outbound target dials one
+    /// more, random known-but-unconnected peer and, once it is up, closes
+    /// another outbound connection: the topology keeps exploring, so
+    /// partitions heal (PROTOCOL.md §8.3). `0` turns rotation off.
+    pub rotate_interval_ms: u64,
     /// Messages queued per peer while it is being dialled.
     pub send_queue_len: usize,
     /// Verification memo shared by many nodes of one process (simulators
@@ -403,6 +409,7 @@ impl NodeConfig {
             redial_max_ms: 3_600_000,
             offline_after_failures: 3,
             dial_check_ms: 10_000,
+            rotate_interval_ms: 300_000,
             send_queue_len: 64,
             verify_cache: None,
         }
@@ -527,6 +534,10 @@ pub struct Node {
     gossip_at: Timestamp,
     refresh_at: Timestamp,
     dial_check_at: Option<Timestamp>,
+    /// Next outbound rotation (unused when rotation is off).
+    rotate_at: Timestamp,
+    /// The dial of the rotation in progress, if any.
+    rotation: Option<ConnectionId>,
     shut_down: bool,
     stats: NodeStats,
 }
@@ -571,12 +582,15 @@ impl Node {
             gossip_at: now,
             refresh_at: now,
             dial_check_at: Some(now),
+            rotate_at: now,
+            rotation: None,
             shut_down: false,
             stats: NodeStats::default(),
             config,
         };
         node.gossip_at = now.plus_millis(node.jitter(node.config.gossip_interval_ms));
         node.refresh_at = node.refresh_deadline();
+        node.rotate_at = now.plus_millis(node.jitter(node.config.rotate_interval_ms));
         Ok(node)
     }
 
@@ -737,6 +751,7 @@ impl Node {
                     conn,
                     proto::frame::Kind::Goodbye(proto::Goodbye {
                         reason: "shutting down".into(),
+                        rotating: false,
                     }),
                 );
             }

@@ -26,6 +26,9 @@ impl Node {
         if let Some(d) = self.dial_check_at {
             t = t.min(d);
         }
+        if self.config.rotate_interval_ms > 0 {
+            t = t.min(self.rotate_at);
+        }
         if let Some(secs) = self.table.next_expiry() {
             t = t.min(Timestamp::from_secs(secs.saturating_add(1)));
         }
@@ -59,6 +62,10 @@ impl Node {
         }
         if self.dial_check_at.is_some_and(|t| t <= now) {
             self.maintain_dials(now);
+        }
+        if self.config.rotate_interval_ms > 0 && now >= self.rotate_at {
+            self.start_rotation(now);
+            self.rotate_at = now.plus_millis(self.jitter(self.config.rotate_interval_ms));
         }
     }
 
@@ -257,6 +264,110 @@ impl Node {
         if let Some(t) = later {
             self.schedule_dial_check(t);
         }
+    }
+
+    /// Rotation, step 1: at the outbound target, dial one more peer chosen
+    /// by [`Node::pick_explore_candidate`]. Step 2 is in
+    /// [`Node::finish_rotation`], once that connection is authenticated.
+    fn start_rotation(&mut self, now: Timestamp) {
+        let in_progress = self.rotation.is_some_and(|c| self.conns.contains_key(&c));
+        if in_progress
+            || self.shut_down
+            || self.outbound_count() < self.config.target_outbound
+            || self.conns.len() >= self.config.max_connections
+        {
+            return;
+        }
+        self.rotation = None;
+        if let Some((onion, ep)) = self.pick_explore_candidate(now) {
+            let conn = self.dial(now, onion, ep);
+            self.rotation = Some(conn);
+        }
+    }
+
+    /// Rotation, step 2: the new outbound connection `conn` is up; if that
+    /// puts us above target, close another authenticated outbound
+    /// connection, chosen at random, with `Goodbye{rotating}` (the peer
+    /// stays online; neither side redials).
+    pub(super) fn finish_rotation(&mut self, now: Timestamp, conn: ConnectionId) {
+        if self.rotation != Some(conn) {
+            return;
+        }
+        self.rotation = None;
+        let others: Vec<ConnectionId> = self
+            .by_peer
+            .values()
+            .copied()
+            .filter(|&c| {
+                c != conn
+                    && self
+                        .conns
+                        .get(&c)
+                        .is_some_and(|c| c.direction == Direction::Outbound)
+            })
+            .collect();
+        if others.len() < self.config.target_outbound || others.is_empty() {
+            return;
+        }
+        let victim = others[self.random_index(others.len())];
+        if let Some(c) = self.conns.get_mut(&victim) {
+            c.rotated_out = true;
+        }
+        self.send_frame(
+            victim,
+            Kind::Goodbye(proto::Goodbye {
+                reason: "rotating outbound connection".into(),
+                rotating: true,
+            }),
+        );
+        self.close_local(now, victim, Some("rotated out".into()));
+    }
+
+    /// Whom a rotation dials: any known peer (table entry or bootstrap
+    /// contact) that is not connected, not being dialled and past its retry
+    /// time — offline ones included, since after a partition heals the
+    /// "offline" peers are exactly the ones to try — preferring peers we did
+    /// not hear of from a peer we are connected to now (their views are
+    /// the ones we already share). Uniform among the preferred.
+    fn pick_explore_candidate(
+        &mut self,
+        now: Timestamp,
+    ) -> Option<(OnionAddress, Option<SocketAddr>)> {
+        let tcp = self.config.tcp_transport.is_some();
+        let mut candidates: Vec<(u8, OnionAddress, Option<SocketAddr>)> = Vec::new();
+        for (o, b) in &self.bootstrap {
+            if b.next_retry <= now
+                && !self.by_peer.contains_key(o)
+                && !self.dialing.contains_key(o)
+                && (!tcp || b.tcp_endpoint.is_some())
+            {
+                candidates.push((0, *o, b.tcp_endpoint));
+            }
+        }
+        for (o, e) in self.table.iter() {
+            if e.next_retry > now
+                || self.by_peer.contains_key(o)
+                || self.dialing.contains_key(o)
+                || self.bootstrap.contains_key(o)
+                || (tcp && e.tcp_endpoint().is_none())
+            {
+                continue;
+            }
+            let via_connected = e
+                .provenance()
+                .source()
+                .is_some_and(|s| self.by_peer.contains_key(&s));
+            candidates.push((u8::from(via_connected), *o, e.tcp_endpoint()));
+        }
+        // Uniform among the best rank: count them, draw one.
+        let best = candidates.iter().map(|c| c.0).min()?;
+        let preferred: Vec<(OnionAddress, Option<SocketAddr>)> = candidates
+            .into_iter()
+            .filter(|c| c.0 == best)
+            .map(|(_, o, ep)| (o, ep))
+            .collect();
+        let i = self.random_index(preferred.len());
+        preferred.get(i).copied()
     }
 
     /// Whom to dial next: a bootstrap contact first, else a random table

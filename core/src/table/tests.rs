@@ -320,3 +320,56 @@ fn a_shared_verify_cache_skips_only_the_crypto() {
         "expired"
     );
 }
+
+/// A [`VerifyCache`] that also interns, like the simulator's.
+#[derive(Debug, Default)]
+struct InterningCache(std::sync::Mutex<BTreeMap<[u8; 32], Option<Arc<SignedRecord>>>>);
+
+impl VerifyCache for InterningCache {
+    fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.0.lock().unwrap().contains_key(digest)
+    }
+    fn insert(&self, digest: [u8; 32]) {
+        self.0.lock().unwrap().entry(digest).or_insert(None);
+    }
+    fn intern(&self, digest: [u8; 32], record: SignedRecord) -> Arc<SignedRecord> {
+        self.0
+            .lock()
+            .unwrap()
+            .entry(digest)
+            .or_insert(None)
+            .get_or_insert_with(|| Arc::new(record))
+            .clone()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Tables sharing an interning cache hold one copy of each record:
+    /// equal records in two tables are the same allocation, and every
+    /// entry names the table's own network (one shared name).
+    #[test]
+    fn shared_tables_hold_one_copy_per_record(
+        offers in proptest::collection::vec((0usize..2, 1u32..20, 1u64..4), 1..60)
+    ) {
+        let p = params();
+        let cache: Arc<dyn VerifyCache> = Arc::new(InterningCache::default());
+        let mut tables = [table(30, 30), table(30, 30)];
+        for t in &mut tables {
+            t.set_verify_cache(Some(cache.clone()));
+        }
+        for (which, who, seq) in offers {
+            let r = record(&p, &identity(who), Role::Participant, seq, T0);
+            let _ = tables[which].offer(now(), r, Provenance::Bootstrap);
+            for (o, a) in tables[0].iter() {
+                prop_assert_eq!(&a.record().body.network, &p.name);
+                if let Some(b) = tables[1].get(o)
+                    && a.record().body.sequence == b.record().body.sequence
+                {
+                    prop_assert!(std::ptr::eq(a.record(), b.record()), "two copies of one record");
+                }
+            }
+        }
+    }
+}

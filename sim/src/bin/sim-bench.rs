@@ -5,7 +5,14 @@
 //! cargo run --release -p torpeer-sim --bin sim-bench                 # 1,000 and 10,000
 //! cargo run --release -p torpeer-sim --bin sim-bench -- 1000 10000 100000
 //! cargo run --release -p torpeer-sim --bin sim-bench -- --max-rss-mb 8000 100000
+//! cargo run --release -p torpeer-sim --bin sim-bench -- --table-bytes 20000
 //! ```
+//!
+//! `--table-bytes N` measures what one peer-table entry costs: the growth
+//! of resident memory while N verified records go into one table (a real
+//! node: every entry owns its record), and while the same N records go into
+//! 20 tables that intern them through one shared cache (the simulator:
+//! entries share one copy of each record). Reported per entry.
 //!
 //! Each size runs in a child process (so peak RSS, read from
 //! `/proc/<pid>/status` VmHWM, is that size's alone); the parent kills a
@@ -15,6 +22,12 @@
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use torpeer_core::identity::Identity;
+use torpeer_core::table::{PeerTable, Provenance, TableLimits, VerifyCache};
+use torpeer_core::{NetworkName, NetworkParams, RecordBody, Role, SignedRecord, Timestamp};
 use torpeer_sim::SimConfig;
 
 const DEFAULT_SIZES: [usize; 2] = [1_000, 10_000];
@@ -48,6 +61,115 @@ fn cpu_seconds() -> f64 {
             .unwrap_or(0.0)
     };
     (tick(11) + tick(12)) / 100.0
+}
+
+/// An interning verification memo, like the simulator's.
+#[derive(Debug, Default)]
+struct Interner(Mutex<HashMap<[u8; 32], Option<Arc<SignedRecord>>>>);
+
+impl VerifyCache for Interner {
+    fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.0.lock().is_ok_and(|m| m.contains_key(digest))
+    }
+    fn insert(&self, digest: [u8; 32]) {
+        if let Ok(mut m) = self.0.lock() {
+            m.entry(digest).or_insert(None);
+        }
+    }
+    fn intern(&self, digest: [u8; 32], record: SignedRecord) -> Arc<SignedRecord> {
+        match self.0.lock() {
+            Ok(mut m) => m
+                .entry(digest)
+                .or_insert(None)
+                .get_or_insert_with(|| Arc::new(record))
+                .clone(),
+            Err(_) => Arc::new(record),
+        }
+    }
+}
+
+/// Resident memory now, in bytes.
+fn rss_bytes() -> u64 {
+    status_kb(None, "VmRSS:").unwrap_or(0) * 1024
+}
+
+/// `--table-bytes N`: bytes of resident memory per table entry, unshared
+/// and shared. Records are built first (their memory is not counted), then
+/// resident memory is read before and after filling the tables.
+fn table_bytes(n: usize) -> ExitCode {
+    const SHARED_TABLES: usize = 20;
+    let Ok(name) = NetworkName::new("torpeer-sim") else {
+        return ExitCode::from(2);
+    };
+    let params = NetworkParams::new(name).with_min_difficulty(0);
+    let now = Timestamp::from_secs(1_800_000_000);
+    let mut records = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+        let Ok(identity) = Identity::from_seed(&seed) else {
+            return ExitCode::from(2);
+        };
+        let body = RecordBody {
+            address: identity.address(),
+            network: params.name.clone(),
+            role: Role::Participant,
+            ports: Vec::new(),
+            issued_at: now.as_secs(),
+            sequence: 1,
+            pow_difficulty: 0,
+            pow_nonce: 0,
+            tcp_endpoint: None,
+        };
+        match body.sign(&identity) {
+            Ok(r) => records.push(r),
+            Err(e) => {
+                eprintln!("sim-bench: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let limits = TableLimits {
+        capacity: n,
+        max_per_source: n,
+        ..TableLimits::default()
+    };
+    let own = match Identity::from_seed(&[0xee; 32]) {
+        Ok(i) => i.address(),
+        Err(_) => return ExitCode::from(2),
+    };
+    let fill = |table: &mut PeerTable| {
+        records
+            .iter()
+            .filter(|r| table.offer(now, (*r).clone(), Provenance::Bootstrap).is_ok())
+            .count()
+    };
+
+    let before = rss_bytes();
+    let mut one = PeerTable::new(own, params.clone(), limits.clone(), [1; 32]);
+    let admitted = fill(&mut one);
+    let unshared = rss_bytes().saturating_sub(before) as f64 / admitted.max(1) as f64;
+
+    // A warm interner (it holds each record once, like the simulator's),
+    // then many tables sharing it.
+    let cache: Arc<dyn VerifyCache> = Arc::new(Interner::default());
+    let mut tables = Vec::with_capacity(SHARED_TABLES);
+    let before = rss_bytes();
+    let mut shared_admitted = 0;
+    for i in 0..SHARED_TABLES {
+        let mut t = PeerTable::new(own, params.clone(), limits.clone(), [i as u8; 32]);
+        t.set_verify_cache(Some(cache.clone()));
+        shared_admitted += fill(&mut t);
+        tables.push(t);
+    }
+    let shared = rss_bytes().saturating_sub(before) as f64 / shared_admitted.max(1) as f64;
+    println!(
+        "table entries: {admitted} in one table: {unshared:.0} B/entry (record owned); \
+         {shared_admitted} in {SHARED_TABLES} tables sharing records: {shared:.0} B/entry \
+         (incl. the one shared copy of each record)"
+    );
+    drop((one, tables));
+    ExitCode::SUCCESS
 }
 
 /// Child mode: run one size, print one line of JSON with the figures.
@@ -92,6 +214,10 @@ fn main() -> ExitCode {
         };
         match a.as_str() {
             "--child" => child_mode = true,
+            "--table-bytes" => match value("--table-bytes") {
+                Some(v) => return table_bytes(v as usize),
+                None => return ExitCode::from(2),
+            },
             "--seed" => match value("--seed") {
                 Some(v) => seed = v,
                 None => return ExitCode::from(2),
@@ -124,7 +250,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     println!(
-        "{:>7} {:>9} {:>9} {:>10} {:>12} {:>8} {:>9} {:>10} {:>12} {:>9}",
+        "{:>7} {:>9} {:>9} {:>10} {:>12} {:>8} {:>9} {:>10} {:>12} {:>9} {:>11}",
         "nodes",
         "wall_s",
         "cpu_s",
@@ -134,7 +260,8 @@ fn main() -> ExitCode {
         "log3N+lnlnN",
         "msgs/node",
         "bytes/node",
-        "peak_tbl"
+        "peak_tbl",
+        "rss/entry"
     );
     for n in sizes {
         let start = Instant::now();
@@ -194,7 +321,7 @@ fn main() -> ExitCode {
         let r = &v["report"];
         let num = |x: &serde_json::Value| x.as_f64().map_or("-".to_owned(), |f| format!("{f:.1}"));
         println!(
-            "{n:>7} {:>9} {:>9} {:>9}M {:>12} {:>8} {:>11} {:>10} {:>12} {:>9}",
+            "{n:>7} {:>9} {:>9} {:>9}M {:>12} {:>8} {:>11} {:>10} {:>12} {:>9} {:>10}B",
             num(&v["wall_s"]),
             num(&v["cpu_s"]),
             v["vm_hwm_kb"].as_u64().unwrap_or(0) / 1024,
@@ -208,6 +335,10 @@ fn main() -> ExitCode {
             num(&r["messages_per_node"]),
             num(&r["bytes_per_node"]),
             r["peak_table_size"].as_u64().unwrap_or(0),
+            // Peak resident memory over the entries held at the end: an
+            // upper bound of what one entry costs in the simulator.
+            (v["vm_hwm_kb"].as_u64().unwrap_or(0) * 1024)
+                / r["table_entries_at_end"].as_u64().unwrap_or(0).max(1),
         );
     }
     ExitCode::SUCCESS

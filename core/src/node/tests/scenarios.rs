@@ -229,6 +229,7 @@ fn get_peers_honours_filters() {
                 max,
                 role: role as i32,
                 online_only,
+                known: None,
             },
         );
         let mut got = Vec::new();

@@ -1,0 +1,212 @@
+//! Delta get-peers (the known-records filter), its bounds, and outbound
+//! rotation (PROTOCOL.md §7, §8.3, §8.4).
+
+use super::harness::{Net, config};
+use crate::node::known::KnownFilter;
+use crate::node::{ConnectionId, Event, Output, PeerStatus};
+use crate::proto;
+use crate::proto::frame::Kind;
+use crate::record::Role;
+use crate::testutil::params;
+
+/// Hub `h` connected to `p`, `r` and `q`.
+fn hub() -> (Net, usize, [usize; 3]) {
+    let mut net = Net::new();
+    let h = net.add_default(10, Role::Participant);
+    let p = net.add_default(11, Role::Participant);
+    let r = net.add_default(12, Role::Participant);
+    let q = net.add_default(13, Role::Participant);
+    for n in [p, r, q] {
+        net.connect(n, h);
+    }
+    (net, h, [p, r, q])
+}
+
+/// Feed `h` a get-peers on `conn` and return the frames it answers with.
+fn ask(net: &mut Net, h: usize, conn: ConnectionId, g: proto::GetPeers) -> Vec<Kind> {
+    let now = net.now;
+    net.nodes[h].on_get_peers(now, conn, g);
+    let mut frames = Vec::new();
+    while let Some(out) = net.nodes[h].poll_output() {
+        if let Output::Transmit { bytes, .. } = out {
+            let mut d = crate::codec::FrameDecoder::default();
+            d.push(&bytes);
+            while let Ok(Some(k)) = d.next_frame() {
+                frames.push(k);
+            }
+        }
+    }
+    frames
+}
+
+fn get_peers(known: Option<proto::KnownFilter>) -> proto::GetPeers {
+    proto::GetPeers {
+        request_id: 3,
+        max: 1_000,
+        known,
+        ..proto::GetPeers::default()
+    }
+}
+
+/// A filter holding the records `h` holds for `onions`, with their
+/// sequence shifted by `delta`.
+fn filter_of(net: &Net, h: usize, onions: &[usize], delta: u64) -> proto::KnownFilter {
+    let keys: Vec<([u8; 32], u64)> = onions
+        .iter()
+        .map(|&i| {
+            let e = net.nodes[h].table().get(&net.addr(i)).unwrap();
+            (*net.addr(i).public_key(), e.record().body.sequence + delta)
+        })
+        .collect();
+    KnownFilter::build(keys.iter().map(|(k, s)| (k, *s)), keys.len(), (5, 6)).into_proto()
+}
+
+fn answered(frames: &[Kind]) -> Option<(Vec<String>, bool)> {
+    frames.iter().find_map(|k| match k {
+        Kind::Peers(ps) => {
+            let mut onions: Vec<String> = ps
+                .peers
+                .iter()
+                .map(|e| e.record.as_ref().unwrap().onion.clone())
+                .collect();
+            onions.sort();
+            Some((onions, ps.filtered))
+        }
+        _ => None,
+    })
+}
+
+fn errors(frames: &[Kind]) -> Vec<proto::ErrorCode> {
+    frames
+        .iter()
+        .filter_map(|k| match k {
+            Kind::Error(e) => proto::ErrorCode::try_from(e.code).ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_filtered_answer_holds_only_what_the_asker_lacks() {
+    let (mut net, h, [p, r, q]) = hub();
+    let conn = net.conn_between(h, p).unwrap();
+    // p says it holds r's record: only q comes back, marked filtered.
+    let frames = ask(&mut net, h, conn, get_peers(Some(filter_of(&net, h, &[r], 0))));
+    assert_eq!(
+        answered(&frames),
+        Some((vec![net.addr(q).to_string()], true))
+    );
+    // Holding an older sequence of r is not holding r.
+    let frames = ask(&mut net, h, conn, get_peers(Some(filter_of(&net, h, &[r, q], u64::MAX))));
+    let mut both = vec![net.addr(r).to_string(), net.addr(q).to_string()];
+    both.sort();
+    assert_eq!(answered(&frames), Some((both.clone(), true)));
+    // Everything held: an empty answer.
+    let frames = ask(&mut net, h, conn, get_peers(Some(filter_of(&net, h, &[r, q], 0))));
+    assert_eq!(answered(&frames), Some((vec![], true)));
+    // No filter: the plain sample, not marked filtered.
+    let frames = ask(&mut net, h, conn, get_peers(None));
+    assert_eq!(answered(&frames), Some((both, false)));
+}
+
+#[test]
+fn bad_filters_get_a_protocol_violation_and_no_answer() {
+    let (mut net, h, [p, ..]) = hub();
+    let conn = net.conn_between(h, p).unwrap();
+    for (bits, hashes) in [(0, 7), (16_385, 7), (8, 0), (8, 17)] {
+        let bad = proto::KnownFilter {
+            bits: vec![0; bits],
+            hashes,
+            key0: 1,
+            key1: 2,
+        };
+        let frames = ask(&mut net, h, conn, get_peers(Some(bad)));
+        assert_eq!(answered(&frames), None, "{bits} bytes, {hashes} hashes");
+        assert_eq!(errors(&frames), vec![proto::ErrorCode::ProtocolViolation]);
+    }
+    // The connection is kept.
+    assert!(net.conn_between(h, p).is_some());
+}
+
+#[test]
+fn get_peers_are_rate_limited_per_stream() {
+    let (mut net, h, [p, ..]) = hub();
+    net.advance(60_000);
+    let conn = net.conn_between(h, p).unwrap();
+    let mut answers = 0;
+    let mut limited = 0;
+    for _ in 0..20 {
+        let frames = ask(&mut net, h, conn, get_peers(None));
+        answers += usize::from(answered(&frames).is_some());
+        limited += errors(&frames)
+            .iter()
+            .filter(|c| **c == proto::ErrorCode::RateLimited)
+            .count();
+    }
+    assert_eq!((answers, limited), (8, 12));
+    // Tokens come back with time.
+    net.advance(10_000);
+    assert!(answered(&ask(&mut net, h, conn, get_peers(None))).is_some());
+}
+
+#[test]
+fn requests_carry_a_filter_and_deltas_raise_the_gossip_size() {
+    let (mut net, h, [p, ..]) = hub();
+    // p's requests to h carried its table; h answered filtered, so p now
+    // asks h for up to 1,000 records per round.
+    let conn = net.conn_between(p, h).unwrap();
+    assert!(net.nodes[p].conns[&conn].answers_deltas);
+    let pending_before = net.nodes[p].stats().gossip_rounds;
+    net.advance(120_000);
+    assert!(net.nodes[p].stats().gossip_rounds > pending_before);
+    assert_eq!(net.nodes[p].stats().known_peers, 3);
+}
+
+#[test]
+fn rotation_replaces_an_outbound_connection_without_offline_marks() {
+    let mut net = Net::new();
+    let mut cfg = config(params(), 1, Role::Participant);
+    cfg.target_outbound = 1;
+    cfg.rotate_interval_ms = 60_000;
+    let a = net.add(1, cfg);
+    let b = net.add_default(2, Role::Participant);
+    let c = net.add_default(3, Role::Participant);
+    // a dials b; c is known to a only through b.
+    net.connect(c, b);
+    net.connect(a, b);
+    assert_eq!(net.nodes[a].stats().known_peers, 2);
+    assert!(net.conn_between(a, c).is_none());
+    // Within 1.5 rotation periods a dials c and drops b (its only other
+    // outbound stream), politely.
+    for _ in 0..90 {
+        if net.conn_between(a, c).is_some() {
+            break;
+        }
+        net.advance(1_000);
+    }
+    assert!(net.conn_between(a, c).is_some(), "a did not rotate to c");
+    assert!(net.conn_between(a, b).is_none(), "a kept both streams");
+    let (sa, sb) = (net.addr(a), net.addr(b));
+    assert!(!net.events_of(b).contains(&Event::PeerOffline { onion: sa }));
+    assert_ne!(net.nodes[b].peer(&sa).unwrap().status, PeerStatus::Offline);
+    assert_ne!(net.nodes[a].peer(&sb).unwrap().status, PeerStatus::Offline);
+    // Neither side redials the rotated stream at once.
+    net.advance(1_000);
+    assert!(net.conn_between(a, b).is_none() && net.conn_between(b, a).is_none());
+}
+
+#[test]
+fn rotation_off_keeps_the_topology() {
+    let mut net = Net::new();
+    let mut cfg = config(params(), 1, Role::Participant);
+    cfg.target_outbound = 1;
+    cfg.rotate_interval_ms = 0;
+    let a = net.add(1, cfg);
+    let b = net.add_default(2, Role::Participant);
+    let c = net.add_default(3, Role::Participant);
+    net.connect(c, b);
+    net.connect(a, b);
+    net.advance(900_000);
+    assert!(net.conn_between(a, c).is_none());
+    assert!(net.conn_between(a, b).is_some());
+}
