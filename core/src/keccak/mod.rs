@@ -31,6 +31,7 @@ mod simd128;
 use std::sync::OnceLock;
 
 use round::Lanes;
+#[cfg(test)]
 pub(crate) use round::NONCE_LANE;
 
 /// A Keccak-f[1600] implementation the solver can run on.
@@ -222,7 +223,7 @@ pub(crate) fn permute_chunk<V: Lanes>(chunk: &mut [[u64; 25]]) {
     }
 }
 
-/// Solver inner loop: over `template` with lane [`NONCE_LANE`] set to
+/// Solver inner loop: over `template` with lane 10 (the nonce) set to
 /// `next, next + stride, …`, try `batches × kernel.lanes()` nonces and
 /// return the index of the first whose output lane 0 has no bit of
 /// `mask_le` set. An unavailable kernel falls back to the portable one.
