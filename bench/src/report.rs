@@ -23,6 +23,25 @@ pub(crate) struct ListRow {
     decode_peers_per_second: f64,
 }
 
+/// Peer-table figures at one size.
+#[derive(Debug, Serialize)]
+pub(crate) struct TableRow {
+    pub(crate) entries: usize,
+    /// Signing the records (not a table figure; says what the run cost).
+    pub(crate) generate_seconds: f64,
+    pub(crate) insert_per_second: f64,
+    pub(crate) lookup_per_second: f64,
+    /// New records inserted into the full table, one eviction each.
+    pub(crate) evictions: usize,
+    pub(crate) evict_per_second: f64,
+    /// Live heap bytes the filled table holds per entry, all in.
+    pub(crate) heap_bytes_per_entry: f64,
+    /// Of which the record's own heap parts (network name, ports, …).
+    pub(crate) record_heap_bytes_per_entry: f64,
+    /// `size_of::<SignedRecord>()`, stored inline in the table's map node.
+    pub(crate) record_inline_bytes: usize,
+}
+
 /// Everything one run measured.
 #[derive(Debug, Serialize)]
 pub(crate) struct Report {
@@ -35,7 +54,7 @@ pub(crate) struct Report {
     pow_scaling_1_to_2: f64,
     records_verified_per_second: Vec<Row>,
     peer_lists: Vec<ListRow>,
-    peer_table: &'static str,
+    peer_table: Vec<TableRow>,
     notes: Vec<String>,
 }
 
@@ -63,10 +82,7 @@ impl Report {
             pow_scaling_1_to_2: 0.0,
             records_verified_per_second: Vec::new(),
             peer_lists: Vec::new(),
-            // Hook: the peer table lives on branch `node`; its
-            // insert/lookup/evict figures at 10k and 1M entries go here
-            // once that table is merged.
-            peer_table: "not measured in this build (the peer table is on branch `node`)",
+            peer_table: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -113,6 +129,10 @@ impl Report {
             encode_peers_per_second: encodes_per_second * peers as f64,
             decode_peers_per_second: decodes_per_second * peers as f64,
         });
+    }
+
+    pub(crate) fn table(&mut self, row: TableRow) {
+        self.peer_table.push(row);
     }
 
     pub(crate) fn note(&mut self, note: &str) {
@@ -169,7 +189,23 @@ impl Report {
                 si(l.decode_peers_per_second)
             ));
         }
-        out.push_str(&format!("\nPeer table: {}.\n", self.peer_table));
+        if !self.peer_table.is_empty() {
+            out.push_str("\n### Peer table\n\n");
+            out.push_str("| entries | insert/s | lookup/s | evicting insert/s | heap per entry | of which record heap | record inline |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+            for t in &self.peer_table {
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} ({} evictions) | {:.0} B | {:.0} B | {} B |\n",
+                    t.entries,
+                    si(t.insert_per_second),
+                    si(t.lookup_per_second),
+                    si(t.evict_per_second),
+                    t.evictions,
+                    t.heap_bytes_per_entry,
+                    t.record_heap_bytes_per_entry,
+                    t.record_inline_bytes,
+                ));
+            }
+        }
         for n in &self.notes {
             out.push_str(&format!("\nNote: {n}\n"));
         }

@@ -27,8 +27,6 @@ pub const MAX_DIFFICULTY: u8 = 64;
 pub const POW_DOMAIN: &[u8; 16] = b"torpeer pow v1\0\0";
 /// Length of the hashed input.
 pub const POW_INPUT_LEN: usize = 16 + 32 + 32 + 8;
-/// Keccak state lane that holds the nonce.
-const NONCE_LANE: usize = 10;
 /// SHA3-256 rate in 64-bit lanes (136 bytes).
 const RATE_LANES: usize = 17;
 
@@ -205,7 +203,6 @@ impl PowSearch {
             let found = keccak::search(
                 kernel,
                 &self.template,
-                NONCE_LANE,
                 self.next,
                 self.stride,
                 batches,
@@ -252,6 +249,8 @@ pub fn solve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The Keccak state lane that holds the nonce (input bytes 80..88).
+    use crate::keccak::NONCE_LANE;
     use crate::identity::Identity;
     use crate::network::NetworkName;
 
@@ -325,6 +324,7 @@ mod tests {
 #[cfg(test)]
 mod kernel_tests {
     use super::*;
+    use crate::keccak::NONCE_LANE;
     use crate::identity::Identity;
     use crate::keccak::{Kernel, f1600_many};
     use crate::network::NetworkName;

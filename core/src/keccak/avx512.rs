@@ -13,9 +13,9 @@
 #![allow(unsafe_code)]
 
 use std::arch::x86_64::{
-    __m256i, __m512i, _mm256_rol_epi64, _mm256_set_epi64x, _mm256_set1_epi64x,
-    _mm256_ternarylogic_epi64, _mm256_xor_si256, _mm512_rol_epi64, _mm512_set_epi64,
-    _mm512_set1_epi64, _mm512_ternarylogic_epi64, _mm512_xor_si512,
+    __m256i, __m512i, _mm256_add_epi64, _mm256_rol_epi64, _mm256_set_epi64x, _mm256_set1_epi64x,
+    _mm256_ternarylogic_epi64, _mm256_xor_si256, _mm512_add_epi64, _mm512_rol_epi64,
+    _mm512_set_epi64, _mm512_set1_epi64, _mm512_ternarylogic_epi64, _mm512_xor_si512,
 };
 
 use super::round::{self, Lanes};
@@ -68,6 +68,11 @@ impl Lanes for Avx512 {
         Self(unsafe { _mm512_xor_si512(a.0, b.0) })
     }
     #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        // SAFETY: as for `splat`.
+        Self(unsafe { _mm512_add_epi64(a.0, b.0) })
+    }
+    #[inline(always)]
     fn xor5(a: Self, b: Self, c: Self, d: Self, e: Self) -> Self {
         // SAFETY: as for `splat`.
         unsafe {
@@ -118,6 +123,11 @@ impl Lanes for Avx512Vl {
         Self(unsafe { _mm256_xor_si256(a.0, b.0) })
     }
     #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        // SAFETY: as for `splat`.
+        Self(unsafe { _mm256_add_epi64(a.0, b.0) })
+    }
+    #[inline(always)]
     fn xor5(a: Self, b: Self, c: Self, d: Self, e: Self) -> Self {
         // SAFETY: as for `splat`.
         unsafe {
@@ -148,25 +158,23 @@ fn has_avx512vl() -> bool {
 #[target_feature(enable = "avx512f")]
 fn search_inner(
     template: &[u64; 25],
-    nonce_lane: usize,
     next: u64,
     stride: u64,
     batches: u64,
     mask_le: u64,
 ) -> Option<u64> {
-    round::search::<Avx512>(template, nonce_lane, next, stride, batches, mask_le)
+    round::search::<Avx512>(template, next, stride, batches, mask_le)
 }
 
 #[target_feature(enable = "avx512f,avx512vl")]
 fn search_inner_vl(
     template: &[u64; 25],
-    nonce_lane: usize,
     next: u64,
     stride: u64,
     batches: u64,
     mask_le: u64,
 ) -> Option<u64> {
-    round::search::<Avx512Vl>(template, nonce_lane, next, stride, batches, mask_le)
+    round::search::<Avx512Vl>(template, next, stride, batches, mask_le)
 }
 
 #[target_feature(enable = "avx512f")]
@@ -182,7 +190,6 @@ fn permute_inner_vl(chunk: &mut [[u64; 25]]) {
 /// [`super::search`] on 8 AVX-512 lanes, or portably without AVX-512F.
 pub(super) fn search_avx512(
     template: &[u64; 25],
-    nonce_lane: usize,
     next: u64,
     stride: u64,
     batches: u64,
@@ -190,16 +197,15 @@ pub(super) fn search_avx512(
 ) -> Option<u64> {
     if has_avx512f() {
         // SAFETY: AVX-512F is present, checked just above.
-        unsafe { search_inner(template, nonce_lane, next, stride, batches, mask_le) }
+        unsafe { search_inner(template, next, stride, batches, mask_le) }
     } else {
-        round::search::<u64>(template, nonce_lane, next, stride, batches * 8, mask_le)
+        round::search::<u64>(template, next, stride, batches * 8, mask_le)
     }
 }
 
 /// [`super::search`] on 4 AVX-512VL lanes, or portably without AVX-512VL.
 pub(super) fn search_avx512vl(
     template: &[u64; 25],
-    nonce_lane: usize,
     next: u64,
     stride: u64,
     batches: u64,
@@ -207,9 +213,9 @@ pub(super) fn search_avx512vl(
 ) -> Option<u64> {
     if has_avx512vl() {
         // SAFETY: AVX-512F and AVX-512VL are present, checked just above.
-        unsafe { search_inner_vl(template, nonce_lane, next, stride, batches, mask_le) }
+        unsafe { search_inner_vl(template, next, stride, batches, mask_le) }
     } else {
-        round::search::<u64>(template, nonce_lane, next, stride, batches * 4, mask_le)
+        round::search::<u64>(template, next, stride, batches * 4, mask_le)
     }
 }
 

@@ -31,6 +31,8 @@ mod simd128;
 use std::sync::OnceLock;
 
 use round::Lanes;
+#[cfg(test)]
+pub(crate) use round::NONCE_LANE;
 
 /// A Keccak-f[1600] implementation the solver can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,6 +153,10 @@ impl Lanes for u64 {
         a ^ b
     }
     #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        a.wrapping_add(b)
+    }
+    #[inline(always)]
     fn xor5(a: Self, b: Self, c: Self, d: Self, e: Self) -> Self {
         a ^ b ^ c ^ d ^ e
     }
@@ -217,14 +223,13 @@ pub(crate) fn permute_chunk<V: Lanes>(chunk: &mut [[u64; 25]]) {
     }
 }
 
-/// Solver inner loop: over `template` with lane `nonce_lane` set to
+/// Solver inner loop: over `template` with lane 10 (the nonce) set to
 /// `next, next + stride, …`, try `batches × kernel.lanes()` nonces and
 /// return the index of the first whose output lane 0 has no bit of
 /// `mask_le` set. An unavailable kernel falls back to the portable one.
 pub(crate) fn search(
     kernel: Kernel,
     template: &[u64; 25],
-    nonce_lane: usize,
     next: u64,
     stride: u64,
     batches: u64,
@@ -233,30 +238,21 @@ pub(crate) fn search(
     match kernel {
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2 if kernel.is_available() => {
-            avx2::search_avx2(template, nonce_lane, next, stride, batches, mask_le)
+            avx2::search_avx2(template, next, stride, batches, mask_le)
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512 if kernel.is_available() => {
-            avx512::search_avx512(template, nonce_lane, next, stride, batches, mask_le)
+            avx512::search_avx512(template, next, stride, batches, mask_le)
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512Vl if kernel.is_available() => {
-            avx512::search_avx512vl(template, nonce_lane, next, stride, batches, mask_le)
+            avx512::search_avx512vl(template, next, stride, batches, mask_le)
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Kernel::Simd128 => {
-            simd128::search_simd128(template, nonce_lane, next, stride, batches, mask_le)
-        }
+        Kernel::Simd128 => simd128::search_simd128(template, next, stride, batches, mask_le),
         _ => {
             let n = kernel.lanes() as u64;
-            round::search::<u64>(
-                template,
-                nonce_lane,
-                next,
-                stride,
-                batches.saturating_mul(n),
-                mask_le,
-            )
+            round::search::<u64>(template, next, stride, batches.saturating_mul(n), mask_le)
         }
     }
 }
@@ -290,6 +286,45 @@ mod tests {
             let mut got = states.clone();
             f1600_many(kernel, &mut got);
             assert_eq!(got, expected, "kernel {kernel}");
+        }
+    }
+
+    /// Lane 0 of the permutation of `template` with the nonce lane set to
+    /// `nonce`, by the `keccak` crate.
+    fn reference_lane0(template: &[u64; 25], nonce: u64) -> u64 {
+        let mut state = *template;
+        state[NONCE_LANE] = nonce;
+        ::keccak::f1600(&mut state);
+        state[0]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The solver kernels (first round from precomputed constants,
+        /// nonces advanced by a vector add, last round cut to lane 0) on
+        /// arbitrary 25-lane templates, not only PoW blocks: with the mask
+        /// `!lane0(nonce k)` nonce `k` is a solution, and an earlier nonce
+        /// `j` is one only if its lane 0 is a bit subset of `k`'s, which the
+        /// reference decides too. So every kernel must return exactly the
+        /// reference's first hit, which it can only do if it computed lane 0
+        /// of every nonce up to `k` bit for bit.
+        #[test]
+        fn every_kernel_searches_like_the_keccak_crate(
+            template in proptest::array::uniform25(proptest::prelude::any::<u64>()),
+            next in proptest::prelude::any::<u64>(),
+            stride in 1u64..1000,
+            k in 0u64..24,
+        ) {
+            let lane0 = |i: u64| reference_lane0(&template, next.wrapping_add(i.wrapping_mul(stride)));
+            let mask_le = !lane0(k);
+            let expected = (0..=k).find(|j| lane0(*j) & mask_le == 0);
+            for kernel in Kernel::ALL {
+                // Enough batches to cover index k on every width.
+                let batches = 24 / kernel.lanes() as u64 + 1;
+                let found = search(kernel, &template, next, stride, batches, mask_le);
+                proptest::prop_assert_eq!(found, expected, "kernel {}", kernel);
+            }
         }
     }
 

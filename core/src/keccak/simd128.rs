@@ -6,8 +6,8 @@
 //! this kernel needs no `unsafe`.
 
 use std::arch::wasm32::{
-    i64x2_shl, i64x2_splat, u64x2, u64x2_extract_lane, u64x2_shr, v128, v128_andnot, v128_or,
-    v128_xor,
+    i64x2_add, i64x2_shl, i64x2_splat, u64x2, u64x2_extract_lane, u64x2_shr, v128, v128_andnot,
+    v128_or, v128_xor,
 };
 
 use super::round::{self, Lanes};
@@ -36,6 +36,10 @@ impl Lanes for Simd128 {
         Self(v128_xor(a.0, b.0))
     }
     #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        Self(i64x2_add(a.0, b.0))
+    }
+    #[inline(always)]
     fn xor5(a: Self, b: Self, c: Self, d: Self, e: Self) -> Self {
         Self(v128_xor(
             v128_xor(v128_xor(a.0, b.0), v128_xor(c.0, d.0)),
@@ -59,13 +63,12 @@ impl Lanes for Simd128 {
 /// [`super::search`] on 2 wasm SIMD lanes.
 pub(super) fn search_simd128(
     template: &[u64; 25],
-    nonce_lane: usize,
     next: u64,
     stride: u64,
     batches: u64,
     mask_le: u64,
 ) -> Option<u64> {
-    round::search::<Simd128>(template, nonce_lane, next, stride, batches, mask_le)
+    round::search::<Simd128>(template, next, stride, batches, mask_le)
 }
 
 /// Permute 2 states (`chunk.len() == 2`).

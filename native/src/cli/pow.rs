@@ -243,16 +243,19 @@ fn verify(args: VerifyArgs) -> CliResult {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct BenchOutput {
     threads: usize,
+    /// The Keccak kernel the solver ran on (`avx512`, `avx2`, …).
+    kernel: &'static str,
     seconds: f64,
     hashes: u64,
     hashes_per_second: f64,
     hashes_per_second_per_thread: f64,
 }
 
-fn bench(args: BenchArgs) -> CliResult {
+/// Run the benchmark `args` asks for and collect its figures.
+fn measure(args: &BenchArgs) -> Result<BenchOutput, CliError> {
     if !(args.seconds.is_finite() && args.seconds > 0.0) {
         return Err(CliError::fatal("--seconds must be a positive number"));
     }
@@ -271,24 +274,63 @@ fn bench(args: BenchArgs) -> CliResult {
     })
     .map_err(CliError::fatal)?;
     bar.finish_and_clear();
-    let out = BenchOutput {
+    Ok(BenchOutput {
         threads,
+        kernel: torpeer_core::keccak::Kernel::best().name(),
         seconds: stats.elapsed.as_secs_f64(),
         hashes: stats.hashes,
         hashes_per_second: stats.hashes_per_second(),
         hashes_per_second_per_thread: stats.hashes_per_second() / threads as f64,
-    };
+    })
+}
+
+fn bench(args: BenchArgs) -> CliResult {
+    let out = measure(&args)?;
     if args.json {
         output::print_json(&out)
     } else {
         println!(
-            "{:.2} M tries/s on {} thread(s) ({:.2} M/s per thread; {} tries in {:.2}s)",
+            "{:.2} M tries/s on {} thread(s), {} kernel ({:.2} M/s per thread; {} tries in {:.2}s)",
             out.hashes_per_second / 1e6,
             out.threads,
+            out.kernel,
             out.hashes_per_second_per_thread / 1e6,
             out.hashes,
             out.seconds
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_reports_hashes_per_second_as_json() {
+        let args = BenchArgs {
+            seconds: 0.2,
+            threads: 2,
+            json: true,
+        };
+        let out = measure(&args).unwrap();
+        assert_eq!(out.threads, 2);
+        assert!(out.hashes > 0 && out.hashes_per_second > 0.0);
+        assert!((out.hashes_per_second / 2.0 - out.hashes_per_second_per_thread).abs() < 1e-6);
+        let json: serde_json::Value = serde_json::to_value(&out).unwrap();
+        assert!(json["hashes_per_second"].as_f64().unwrap() > 0.0);
+        assert_eq!(json["kernel"], torpeer_core::keccak::Kernel::best().name());
+    }
+
+    #[test]
+    fn bench_refuses_a_bad_duration() {
+        for seconds in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let args = BenchArgs {
+                seconds,
+                threads: 1,
+                json: true,
+            };
+            assert!(measure(&args).is_err(), "{seconds}");
+        }
     }
 }
