@@ -178,12 +178,17 @@ mod tests {
         let probe: Vec<[u8; 32]> = (1_000..3_000).map(key).collect();
         let fp = |salt: u64| -> Vec<usize> {
             let f = KnownFilter::build(keys.iter().map(|k| (k, 1)), keys.len(), (salt, !salt));
-            (0..probe.len()).filter(|&i| f.contains(&probe[i], 1)).collect()
+            (0..probe.len())
+                .filter(|&i| f.contains(&probe[i], 1))
+                .collect()
         };
         let (a, b) = (fp(1), fp(2));
         assert!(!a.is_empty() && !b.is_empty());
         let both = a.iter().filter(|i| b.contains(i)).count();
-        assert!(both * 4 < a.len().min(b.len()), "{both} shared of {a:?} / {b:?}");
+        assert!(
+            both * 4 < a.len().min(b.len()),
+            "{both} shared of {a:?} / {b:?}"
+        );
     }
 
     #[test]
@@ -224,8 +229,14 @@ mod tests {
             KnownFilter::from_proto(p(MAX_FILTER_BYTES + 1, 7)),
             Err(FilterError::TooLarge(MAX_FILTER_BYTES + 1))
         );
-        assert_eq!(KnownFilter::from_proto(p(8, 0)), Err(FilterError::BadHashes(0)));
-        assert_eq!(KnownFilter::from_proto(p(8, 17)), Err(FilterError::BadHashes(17)));
+        assert_eq!(
+            KnownFilter::from_proto(p(8, 0)),
+            Err(FilterError::BadHashes(0))
+        );
+        assert_eq!(
+            KnownFilter::from_proto(p(8, 17)),
+            Err(FilterError::BadHashes(17))
+        );
         assert!(KnownFilter::from_proto(p(MAX_FILTER_BYTES, 16)).is_ok());
     }
 }

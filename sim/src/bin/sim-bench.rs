@@ -141,7 +141,11 @@ fn table_bytes(n: usize) -> ExitCode {
     let fill = |table: &mut PeerTable| {
         records
             .iter()
-            .filter(|r| table.offer(now, (*r).clone(), Provenance::Bootstrap).is_ok())
+            .filter(|r| {
+                table
+                    .offer(now, (*r).clone(), Provenance::Bootstrap)
+                    .is_ok()
+            })
             .count()
     };
 

@@ -49,13 +49,16 @@ fn get_peers(known: Option<proto::KnownFilter>) -> proto::GetPeers {
 }
 
 /// A filter holding the records `h` holds for `onions`, with their
-/// sequence shifted by `delta`.
+/// sequence shifted by `delta` (wrapping: `u64::MAX` is one older).
 fn filter_of(net: &Net, h: usize, onions: &[usize], delta: u64) -> proto::KnownFilter {
     let keys: Vec<([u8; 32], u64)> = onions
         .iter()
         .map(|&i| {
             let e = net.nodes[h].table().get(&net.addr(i)).unwrap();
-            (*net.addr(i).public_key(), e.record().body.sequence + delta)
+            (
+                *net.addr(i).public_key(),
+                e.record().body.sequence.wrapping_add(delta),
+            )
         })
         .collect();
     KnownFilter::build(keys.iter().map(|(k, s)| (k, *s)), keys.len(), (5, 6)).into_proto()
@@ -91,18 +94,21 @@ fn a_filtered_answer_holds_only_what_the_asker_lacks() {
     let (mut net, h, [p, r, q]) = hub();
     let conn = net.conn_between(h, p).unwrap();
     // p says it holds r's record: only q comes back, marked filtered.
-    let frames = ask(&mut net, h, conn, get_peers(Some(filter_of(&net, h, &[r], 0))));
+    let known = filter_of(&net, h, &[r], 0);
+    let frames = ask(&mut net, h, conn, get_peers(Some(known)));
     assert_eq!(
         answered(&frames),
         Some((vec![net.addr(q).to_string()], true))
     );
     // Holding an older sequence of r is not holding r.
-    let frames = ask(&mut net, h, conn, get_peers(Some(filter_of(&net, h, &[r, q], u64::MAX))));
+    let known = filter_of(&net, h, &[r, q], u64::MAX);
+    let frames = ask(&mut net, h, conn, get_peers(Some(known)));
     let mut both = vec![net.addr(r).to_string(), net.addr(q).to_string()];
     both.sort();
     assert_eq!(answered(&frames), Some((both.clone(), true)));
     // Everything held: an empty answer.
-    let frames = ask(&mut net, h, conn, get_peers(Some(filter_of(&net, h, &[r, q], 0))));
+    let known = filter_of(&net, h, &[r, q], 0);
+    let frames = ask(&mut net, h, conn, get_peers(Some(known)));
     assert_eq!(answered(&frames), Some((vec![], true)));
     // No filter: the plain sample, not marked filtered.
     let frames = ask(&mut net, h, conn, get_peers(None));
@@ -162,6 +168,14 @@ fn requests_carry_a_filter_and_deltas_raise_the_gossip_size() {
     assert_eq!(net.nodes[p].stats().known_peers, 3);
 }
 
+/// A node that keeps `target` outbound streams and never rotates.
+fn quiet(n: u32, target: usize) -> crate::node::NodeConfig {
+    let mut cfg = config(params(), n, Role::Participant);
+    cfg.target_outbound = target;
+    cfg.rotate_interval_ms = 0;
+    cfg
+}
+
 #[test]
 fn rotation_replaces_an_outbound_connection_without_offline_marks() {
     let mut net = Net::new();
@@ -169,8 +183,9 @@ fn rotation_replaces_an_outbound_connection_without_offline_marks() {
     cfg.target_outbound = 1;
     cfg.rotate_interval_ms = 60_000;
     let a = net.add(1, cfg);
-    let b = net.add_default(2, Role::Participant);
-    let c = net.add_default(3, Role::Participant);
+    // b dials nobody, c only b: every stream a has is one a opened.
+    let b = net.add(2, quiet(2, 0));
+    let c = net.add(3, quiet(3, 1));
     // a dials b; c is known to a only through b.
     net.connect(c, b);
     net.connect(a, b);
@@ -202,8 +217,9 @@ fn rotation_off_keeps_the_topology() {
     cfg.target_outbound = 1;
     cfg.rotate_interval_ms = 0;
     let a = net.add(1, cfg);
-    let b = net.add_default(2, Role::Participant);
-    let c = net.add_default(3, Role::Participant);
+    // b dials nobody, c only b: every stream a has is one a opened.
+    let b = net.add(2, quiet(2, 0));
+    let c = net.add(3, quiet(3, 1));
     net.connect(c, b);
     net.connect(a, b);
     net.advance(900_000);

@@ -2,6 +2,6 @@
 //! a harness that shuttles bytes between them (like quinn's `Pair`), plus
 //! "raw" streams on which a test writes hand-made frames.
 
+mod deltas;
 mod harness;
 mod scenarios;
-mod deltas;
