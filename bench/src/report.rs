@@ -30,10 +30,14 @@ pub(crate) struct TableRow {
     /// Signing the records (not a table figure; says what the run cost).
     pub(crate) generate_seconds: f64,
     pub(crate) insert_per_second: f64,
+    /// The same per second on the CPU (Linux), immune to time-sharing.
+    pub(crate) insert_per_cpu_second: Option<f64>,
     pub(crate) lookup_per_second: f64,
+    pub(crate) lookup_per_cpu_second: Option<f64>,
     /// New records inserted into the full table, one eviction each.
     pub(crate) evictions: usize,
     pub(crate) evict_per_second: f64,
+    pub(crate) evict_per_cpu_second: Option<f64>,
     /// Live heap bytes the filled table holds per entry, all in.
     pub(crate) heap_bytes_per_entry: f64,
     /// Of which the record's own heap parts (network name, ports, …).
@@ -191,14 +195,19 @@ impl Report {
         }
         if !self.peer_table.is_empty() {
             out.push_str("\n### Peer table\n\n");
+            out.push_str("Rates per wall second, and per second on the CPU in brackets.\n\n");
             out.push_str("| entries | insert/s | lookup/s | evicting insert/s | heap per entry | of which record heap | record inline |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+            let cpu = |r: Option<f64>| r.map_or_else(|| "n/a".to_string(), si);
             for t in &self.peer_table {
                 out.push_str(&format!(
-                    "| {} | {} | {} | {} ({} evictions) | {:.0} B | {:.0} B | {} B |\n",
+                    "| {} | {} ({}) | {} ({}) | {} ({}) ({} evictions) | {:.0} B | {:.0} B | {} B |\n",
                     t.entries,
                     si(t.insert_per_second),
+                    cpu(t.insert_per_cpu_second),
                     si(t.lookup_per_second),
+                    cpu(t.lookup_per_cpu_second),
                     si(t.evict_per_second),
+                    cpu(t.evict_per_cpu_second),
                     t.evictions,
                     t.heap_bytes_per_entry,
                     t.record_heap_bytes_per_entry,

@@ -163,14 +163,14 @@ pub(crate) fn bench(entries: usize, report: &mut Report) -> Result<(), BenchErro
     let heap_records = alloc_count::live_bytes()
         .saturating_sub(heap_before)
         .saturating_sub(verified.capacity() * std::mem::size_of::<Verified>());
-    let start = Instant::now();
+    let clock = Clock::start();
     for (i, v) in verified.into_iter().enumerate() {
         let provenance = Provenance::Heard(sources[i % SOURCES]);
         table
             .insert_verified(now.plus_millis(i as u64), v, provenance)
             .map_err(reject)?;
     }
-    let insert_s = start.elapsed().as_secs_f64();
+    let insert = clock.rates(entries);
     let heap_after = alloc_count::live_bytes();
     if table.len() != entries {
         return Err(BenchError::List(format!(
@@ -182,12 +182,12 @@ pub(crate) fn bench(entries: usize, report: &mut Report) -> Result<(), BenchErro
     drop(records);
 
     // Lookups of every entry in scattered order.
-    let start = Instant::now();
+    let clock = Clock::start();
     let mut found = 0usize;
     for i in scattered(entries) {
         found += usize::from(table.get(&addresses[i]).is_some());
     }
-    let lookup_s = start.elapsed().as_secs_f64();
+    let lookup = clock.rates(entries);
     if found != entries {
         return Err(BenchError::List(format!(
             "{found} of {entries} lookups hit"
@@ -199,14 +199,14 @@ pub(crate) fn bench(entries: usize, report: &mut Report) -> Result<(), BenchErro
         .into_iter()
         .map(|r| table.check(now, r).map_err(reject))
         .collect::<Result<Vec<Verified>, _>>()?;
-    let start = Instant::now();
+    let clock = Clock::start();
     for (i, v) in verified.into_iter().enumerate() {
         let provenance = Provenance::Heard(sources[i % SOURCES]);
         table
             .insert_verified(now.plus_millis((entries + i) as u64), v, provenance)
             .map_err(reject)?;
     }
-    let evict_s = start.elapsed().as_secs_f64();
+    let evict = clock.rates(evictions);
     // The oldest entries went first.
     if table.len() != entries
         || table.get(&addresses[0]).is_some()
@@ -220,15 +220,54 @@ pub(crate) fn bench(entries: usize, report: &mut Report) -> Result<(), BenchErro
     report.table(crate::report::TableRow {
         entries,
         generate_seconds: generate_s,
-        insert_per_second: entries as f64 / insert_s,
-        lookup_per_second: entries as f64 / lookup_s,
+        insert_per_second: insert.0,
+        insert_per_cpu_second: insert.1,
+        lookup_per_second: lookup.0,
+        lookup_per_cpu_second: lookup.1,
         evictions,
-        evict_per_second: evictions as f64 / evict_s,
+        evict_per_second: evict.0,
+        evict_per_cpu_second: evict.1,
         heap_bytes_per_entry: heap_per_entry,
         record_heap_bytes_per_entry: heap_records as f64 / entries as f64,
         record_inline_bytes: entry_size,
     });
     Ok(())
+}
+
+/// On-CPU nanoseconds of the calling thread (Linux `schedstat`), so that
+/// rates can be given per CPU second as well: on a host whose load average
+/// is several times its core count, wall time measures the scheduler.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A stopwatch for wall and on-CPU time.
+struct Clock {
+    wall: Instant,
+    cpu: Option<u64>,
+}
+
+impl Clock {
+    fn start() -> Self {
+        Self {
+            wall: Instant::now(),
+            cpu: thread_cpu_ns(),
+        }
+    }
+    /// `(units / wall second, units / CPU second)`.
+    fn rates(&self, units: usize) -> (f64, Option<f64>) {
+        let wall = units as f64 / self.wall.elapsed().as_secs_f64();
+        let cpu = match (self.cpu, thread_cpu_ns()) {
+            (Some(a), Some(b)) if b > a => Some(units as f64 / ((b - a) as f64 / 1e9)),
+            _ => None,
+        };
+        (wall, cpu)
+    }
 }
 
 fn reject(e: torpeer_core::table::Rejected) -> BenchError {

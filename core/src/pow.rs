@@ -250,8 +250,8 @@ pub fn solve(
 mod tests {
     use super::*;
     // The Keccak state lane that holds the nonce (input bytes 80..88).
-    use crate::keccak::NONCE_LANE;
     use crate::identity::Identity;
+    use crate::keccak::NONCE_LANE;
     use crate::network::NetworkName;
 
     fn key(seed: u8) -> OnionAddress {
@@ -324,8 +324,8 @@ mod tests {
 #[cfg(test)]
 mod kernel_tests {
     use super::*;
-    use crate::keccak::NONCE_LANE;
     use crate::identity::Identity;
+    use crate::keccak::NONCE_LANE;
     use crate::keccak::{Kernel, f1600_many};
     use crate::network::NetworkName;
 

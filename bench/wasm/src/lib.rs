@@ -97,9 +97,12 @@ pub extern "C" fn selftest(seed: u32, count: u32) -> u32 {
         block[..pow::POW_INPUT_LEN].copy_from_slice(&pow::pow_input(&net, &key, 0));
         block[pow::POW_INPUT_LEN] = 0x06;
         block[135] |= 0x80;
+        // The 17 rate lanes hold the padded block; the capacity starts 0.
         std::array::from_fn(|i| {
             let mut b = [0u8; 8];
-            b.copy_from_slice(&block[i * 8..i * 8 + 8]);
+            if let Some(bytes) = block.get(i * 8..i * 8 + 8) {
+                b.copy_from_slice(bytes);
+            }
             u64::from_le_bytes(b)
         })
     };
