@@ -4,7 +4,12 @@
 //! The protocol lives in `torpeer-core`; this crate owns every side effect:
 //! files (HiddenServiceDir, persisted state), threads (the PoW solver),
 //! clocks, sockets and Tor.
+//!
+//! Applications embed a node through [`app`] ([`app::TorPeer`]); the other
+//! modules are its parts, public for the CLI, tests and advanced use.
 
+pub mod app;
+#[cfg(feature = "arti")]
 pub mod arti;
 pub mod clock;
 pub mod config;

@@ -5,7 +5,9 @@
 #  2. wasm-bindgen-test: the crate's exports inside Node;
 #  3. a scratch project (wasm/npm/test, copied to a temporary folder):
 #     npm ci, npm install of the tarball, tsc --noEmit on the typings, and
-#     node --test against records signed by the native `torpeer` CLI;
+#     node --test against records signed by the native `torpeer` CLI, and
+#     of the `torpeer/client` API client against running `torpeer` nodes
+#     (loopback tcp);
 #  4. the wasm-vs-native figures of BENCHMARKS.md, printed to the artifacts
 #     (1 s per figure; they assert nothing).
 set -euo pipefail
@@ -31,8 +33,9 @@ export TORPEER_BIN="$target/debug/torpeer"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cp wasm/npm/test/package.json wasm/npm/test/package-lock.json \
-  wasm/npm/test/tsconfig.json wasm/npm/test/typings.ts \
-  wasm/npm/test/package.test.mjs wasm/npm/bench/bench.mjs "$scratch/"
+  wasm/npm/test/tsconfig.json wasm/npm/test/typings.ts wasm/npm/test/client-typings.ts \
+  wasm/npm/test/package.test.mjs wasm/npm/test/client.test.mjs \
+  wasm/npm/bench/bench.mjs "$scratch/"
 cd "$scratch"
 echo "--- npm ci + install $tarball"
 npm ci --no-audit --no-fund
@@ -41,6 +44,8 @@ echo "--- tsc --noEmit"
 npx tsc --noEmit -p .
 echo "--- node --test"
 node --test package.test.mjs
+echo "--- node --test (torpeer/client against running torpeer nodes)"
+node --test client.test.mjs
 
 echo "--- figures (BENCHMARKS.md, WebAssembly)"
 records="$scratch/records.json"

@@ -10,7 +10,8 @@
 //!    explicit `init()`, for a plain `<script type="module">`);
 //! 3. `wasm-opt` from binaryen on each module, when it is installed;
 //! 4. `package.json` (from `wasm/npm/package.json`, with the workspace
-//!    version), README.md, then `npm pack`.
+//!    version), README.md, the local-API client (`wasm/npm/client/`, plain
+//!    JavaScript, exported as `torpeer/client`), then `npm pack`.
 //!
 //! The package is laid out in `wasm/pkg/torpeer/`, the tarball next to it.
 //! The last line printed is the tarball's absolute path, so scripts can
@@ -207,6 +208,9 @@ fn npm(args: &[String]) -> Result<()> {
     )?;
     fs::copy(npm_dir.join("README.md"), pkg.join("README.md"))
         .map_err(|e| format!("cannot copy README.md: {e}"))?;
+    // The local-API client: plain JavaScript and hand-written typings,
+    // shipped as they are (`torpeer/client`).
+    copy_dir(&npm_dir.join("client"), &pkg.join("client"))?;
     let packed = Command::new("npm")
         .args(["pack", "--pack-destination"])
         .arg(&out)
@@ -329,6 +333,22 @@ fn size(path: &Path) -> Result<u64> {
     fs::metadata(path)
         .map(|m| m.len())
         .map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Copy the files of `from` (not recursive: the client is one folder) into
+/// a new folder `to`.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries = fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+        let path = entry.path();
+        if path.is_file() {
+            fs::copy(&path, to.join(entry.file_name()))
+                .map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<String> {

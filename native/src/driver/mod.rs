@@ -52,6 +52,10 @@ const DIAL_TIMEOUT: Duration = Duration::from_secs(60);
 const SNIFF_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most inbound streams not yet handed to the node (accept flood guard).
 const MAX_PENDING_INBOUND: usize = 256;
+/// Slots of a stream's write queue that application messages never take,
+/// so pings, gossip and goodbyes still fit when an application sends as
+/// fast as it can.
+const PROTOCOL_RESERVE: usize = 32;
 
 /// A bootstrap contact given at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,6 +378,7 @@ pub fn spawn(config: DriverConfig, transport: Arc<dyn Transport>) -> Result<Driv
         conn_tx,
         events: ev_tx,
         writers: HashMap::new(),
+        peer_conns: HashMap::new(),
         dirty_since: None,
         messages_received: 0,
     };
@@ -476,6 +481,9 @@ struct NodeTask {
     conn_tx: mpsc::Sender<ConnEvent>,
     events: broadcast::Sender<Event>,
     writers: HashMap<ConnectionId, mpsc::Sender<Vec<u8>>>,
+    /// The stream that carried the last message to each peer we sent to
+    /// (learned from the frame `send` produced; entries go with the stream).
+    peer_conns: HashMap<OnionAddress, ConnectionId>,
     dirty_since: Option<Instant>,
     messages_received: u64,
 }
@@ -552,6 +560,7 @@ impl NodeTask {
             }
             ConnEvent::Closed { conn } => {
                 self.writers.remove(&conn);
+                self.peer_conns.retain(|_, c| *c != conn);
                 self.node
                     .handle_input(now, Input::ConnectionClosed { conn });
             }
@@ -571,7 +580,7 @@ impl NodeTask {
                 let _ = reply.send(self.node.peers());
             }
             Command::Send { to, data, reply } => {
-                let _ = reply.send(self.node.send(now, &to, data));
+                let _ = reply.send(self.send_app(now, to, data));
             }
             Command::AddBootstrap(onion, tcp) => self.node.add_bootstrap(now, onion, tcp),
             Command::PeerListFetched(list, source) => {
@@ -603,23 +612,65 @@ impl NodeTask {
         }
     }
 
+    /// Application data to `to`, bounded per peer.
+    ///
+    /// The core queues messages (`send_queue_len`) only while it dials; to
+    /// a connected peer a message becomes a frame on that stream's write
+    /// queue at once. Without a bound here, an application sending faster
+    /// than the peer reads would fill that queue and the stream would be
+    /// closed as a slow reader, losing what was queued. So the same limit
+    /// applies to a connected peer's write queue, and beyond it `send`
+    /// answers `QueueFull`, leaving the connection alone.
+    fn send_app(
+        &mut self,
+        now: torpeer_core::Timestamp,
+        to: OnionAddress,
+        data: Vec<u8>,
+    ) -> Result<(), SendError> {
+        let limit = self
+            .node
+            .config()
+            .send_queue_len
+            .min(conn::WRITE_QUEUE - PROTOCOL_RESERVE);
+        if let Some(w) = self.peer_conns.get(&to).and_then(|c| self.writers.get(c))
+            && w.max_capacity() - w.capacity() >= limit
+        {
+            return Err(SendError::QueueFull);
+        }
+        self.node.send(now, &to, data)?;
+        // drain() ran before this command, so the first output is what
+        // send produced: the frame for a connected peer (or a dial).
+        if let Some(out) = self.node.poll_output() {
+            if let Output::Transmit { conn, .. } = &out {
+                self.peer_conns.insert(to, *conn);
+            }
+            self.output(out);
+        }
+        Ok(())
+    }
+
     /// The core's one rule: after every input, drain the outputs.
     fn drain(&mut self) {
         while let Some(out) = self.node.poll_output() {
-            match out {
-                Output::Transmit { conn, bytes } => self.transmit(conn, bytes),
-                Output::Dial {
-                    conn,
-                    onion,
-                    tcp_endpoint,
-                } => self.dial(conn, onion, tcp_endpoint),
-                Output::Close { conn } => {
-                    // Dropping the sender closes the stream once its queue
-                    // is written; the task then reports Closed.
-                    self.writers.remove(&conn);
-                }
-                Output::Event(ev) => self.on_event(ev),
+            self.output(out);
+        }
+    }
+
+    fn output(&mut self, out: Output) {
+        match out {
+            Output::Transmit { conn, bytes } => self.transmit(conn, bytes),
+            Output::Dial {
+                conn,
+                onion,
+                tcp_endpoint,
+            } => self.dial(conn, onion, tcp_endpoint),
+            Output::Close { conn } => {
+                // Dropping the sender closes the stream once its queue is
+                // written; the task then reports Closed.
+                self.writers.remove(&conn);
+                self.peer_conns.retain(|_, c| *c != conn);
             }
+            Output::Event(ev) => self.on_event(ev),
         }
     }
 
