@@ -349,7 +349,8 @@ impl Harness {
 
     /// Inspects every running node's sockets; errors on the first leak.
     /// Returns, per node, whether it had an established connection to one
-    /// of its allowed Tor endpoints (so the check is not vacuous).
+    /// of its allowed Tor endpoints, or (external tor) from its tor on its
+    /// protocol listener, so the check is not vacuous.
     fn check_leaks(&mut self) -> Result<BTreeMap<usize, bool>, String> {
         let mut through_tor = BTreeMap::new();
         for i in 0..self.nodes.len() {
@@ -381,10 +382,18 @@ impl Harness {
                         .join("; ")
                 ));
             }
+            // Peer streams of an external-tor node also arrive from its tor
+            // on the protocol listener.
+            let tor_listen = match &self.nodes[i].spec.transport {
+                NodeTransport::Tor { listen, .. } => Some(*listen),
+                NodeTransport::Arti { .. } => None,
+            };
             through_tor.insert(
                 i,
                 tcp.iter().any(|s| {
-                    s.state == TcpState::Established && policy.allowed_remotes.contains(&s.remote)
+                    s.state == TcpState::Established
+                        && (policy.allowed_remotes.contains(&s.remote)
+                            || Some(s.local) == tor_listen)
                 }),
             );
         }
