@@ -157,7 +157,10 @@ impl NodeProc {
         let start = Instant::now();
         loop {
             if let Some(status) = self.exited() {
-                return Err(format!("{} exited during start-up ({status})", self.spec.name));
+                return Err(format!(
+                    "{} exited during start-up ({status})",
+                    self.spec.name
+                ));
             }
             if let Some(addr) = fs::read_to_string(&addr_file)
                 .ok()

@@ -177,7 +177,10 @@ fn word(hex: &str) -> Option<u32> {
 /// The inode of a `/proc/PID/fd/N` link target `socket:[INODE]`, `None`
 /// for anything else (files, pipes, `anon_inode:…`).
 pub fn socket_inode(link: &str) -> Option<u64> {
-    link.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+    link.strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 /// The socket inodes among `pid`'s open file descriptors. A descriptor
@@ -364,7 +367,10 @@ mod tests {
     fn malformed_rows_are_typed_errors() {
         let header = "  sl  local_address rem_address   st\n";
         for (row, reason) in [
-            ("   0: 0100007F:1F90 00000000:0000 0A", "fewer than 10 fields"),
+            (
+                "   0: 0100007F:1F90 00000000:0000 0A",
+                "fewer than 10 fields",
+            ),
             (
                 "   0: 0100007F 00000000:0000 0A 0:0 0:0 0 0 0 1",
                 "bad local address",

@@ -103,7 +103,9 @@ mod tests {
             Some((PathBuf::from("/t"), "debug".to_owned()))
         );
         assert_eq!(
-            target_of(Path::new("/x/target/release/deps/t-1")).unwrap().1,
+            target_of(Path::new("/x/target/release/deps/t-1"))
+                .unwrap()
+                .1,
             "release"
         );
         assert_eq!(target_of(Path::new("/t/debug/tor_network")), None);

@@ -221,7 +221,10 @@ impl Harness {
     fn dead_process(&mut self) -> Option<String> {
         for n in &mut self.nodes {
             if let Some(status) = n.exited() {
-                return Some(format!("node {} exited unexpectedly ({status})", n.spec.name));
+                return Some(format!(
+                    "node {} exited unexpectedly ({status})",
+                    n.spec.name
+                ));
             }
         }
         self.net
@@ -230,9 +233,9 @@ impl Harness {
     }
 
     fn http(&self, i: usize) -> SocketAddr {
-        self.nodes[i]
-            .http
-            .unwrap_or_else(|| self.fail("harness", &format!("{} has no HTTP address", self.name(i))))
+        self.nodes[i].http.unwrap_or_else(|| {
+            self.fail("harness", &format!("{} has no HTTP address", self.name(i)))
+        })
     }
 
     fn name(&self, i: usize) -> &str {
@@ -243,7 +246,11 @@ impl Harness {
         let r = http::get(self.http(i), "/v1/status", None)
             .map_err(|e| format!("{}: /v1/status: {e}", self.name(i)))?;
         if r.status != 200 {
-            return Err(format!("{}: /v1/status answered {}", self.name(i), r.status));
+            return Err(format!(
+                "{}: /v1/status answered {}",
+                self.name(i),
+                r.status
+            ));
         }
         r.json()
     }
@@ -260,7 +267,11 @@ impl Harness {
 
     /// `GET path` on `onion`'s protocol port through the probe's SOCKS.
     fn onion_get(&self, onion: &str, path: &str) -> Result<Response, String> {
-        let socks = self.probe.as_ref().map(|p| p.socks).ok_or("no probe client")?;
+        let socks = self
+            .probe
+            .as_ref()
+            .map(|p| p.socks)
+            .ok_or("no probe client")?;
         let mut s = socks5_connect(socks, onion, ONION_PORT).map_err(|e| e.to_string())?;
         s.set_read_timeout(Some(ONION_EXCHANGE_TIMEOUT))
             .map_err(|e| e.to_string())?;
@@ -420,7 +431,9 @@ impl Harness {
         let r = self.nodes[i].wait_started(NODE_START_BUDGET);
         let http = r.unwrap_or_else(|e| self.fail("node start", &e));
         self.http_ports.entry(i).or_default().insert(http);
-        let s = self.status(i).unwrap_or_else(|e| self.fail("node start", &e));
+        let s = self
+            .status(i)
+            .unwrap_or_else(|e| self.fail("node start", &e));
         let want_transport = self.nodes[i].spec.transport.name();
         if s["onion"] != self.onions[i].as_str() || s["transport"] != want_transport {
             self.fail(
@@ -512,7 +525,12 @@ fn keygen(bin: &Path, hs_dir: &Path) -> Result<String, String> {
         .arg("keygen")
         .arg("--hs-dir")
         .arg(hs_dir)
-        .args(["--network", NETWORK, "--difficulty", &DIFFICULTY.to_string()])
+        .args([
+            "--network",
+            NETWORK,
+            "--difficulty",
+            &DIFFICULTY.to_string(),
+        ])
         .arg("--json")
         .stdin(Stdio::null())
         .output()
@@ -588,8 +606,10 @@ fn four_nodes_discover_each_other_over_a_private_tor_network() {
         net,
     };
     let nt = h.net.timings();
-    h.figures.record("network: every authority serves a consensus", nt.consensus);
-    h.figures.record("network: usable (all relays listed and cached)", nt.ready);
+    h.figures
+        .record("network: every authority serves a consensus", nt.consensus);
+    h.figures
+        .record("network: usable (all relays listed and cached)", nt.ready);
     let net_dir = h.net.info().dir.clone();
 
     // Keys, and the C-tor processes of the external-tor nodes.
@@ -684,7 +704,8 @@ fn four_nodes_discover_each_other_over_a_private_tor_network() {
         "all four nodes know each other online (after the last node started)",
         last_start.elapsed(),
     );
-    h.figures.record("all four online, since the test started", t0.elapsed());
+    h.figures
+        .record("all four online, since the test started", t0.elapsed());
     let via_tor = h.assert_no_leaks("after discovery");
     for (i, ok) in &via_tor {
         if !ok {
@@ -718,11 +739,13 @@ fn four_nodes_discover_each_other_over_a_private_tor_network() {
         .unwrap_or_else(|e| h.fail("message", &format!("carol's /v1/events: {e}")));
     let t = Instant::now();
     let posts = h.deliver(CAROL, ALICE, "ZnJvbSBjYXJvbA==", &events_alice);
-    h.figures.record("message carol -> alice delivered", t.elapsed());
+    h.figures
+        .record("message carol -> alice delivered", t.elapsed());
     println!("carol -> alice took {posts} post(s)");
     let t = Instant::now();
     let posts = h.deliver(ALICE, CAROL, "ZnJvbSBhbGljZQ==", &events_carol);
-    h.figures.record("message alice -> carol delivered", t.elapsed());
+    h.figures
+        .record("message alice -> carol delivered", t.elapsed());
     println!("alice -> carol took {posts} post(s)");
     h.assert_no_leaks("after messages");
 
@@ -731,7 +754,10 @@ fn four_nodes_discover_each_other_over_a_private_tor_network() {
         .terminate(SIGTERM_BUDGET)
         .unwrap_or_else(|e| h.fail("offline", &e));
     if !status.success() {
-        h.fail("offline", &format!("bob exited with {status} after SIGTERM"));
+        h.fail(
+            "offline",
+            &format!("bob exited with {status} after SIGTERM"),
+        );
     }
     let bob = h.onions[BOB].clone();
     let t = Instant::now();
@@ -744,7 +770,8 @@ fn four_nodes_discover_each_other_over_a_private_tor_network() {
         }
         Ok(())
     });
-    h.figures.record("bob marked offline by all after SIGTERM", t.elapsed());
+    h.figures
+        .record("bob marked offline by all after SIGTERM", t.elapsed());
 
     // Stage: back online. Same directories, so the same key and table.
     let bin = h.bin.clone();
@@ -759,11 +786,48 @@ fn four_nodes_discover_each_other_over_a_private_tor_network() {
         }
         h.all_online(&everyone)
     });
-    h.figures.record("bob seen online again by all after restart", t.elapsed());
+    h.figures
+        .record("bob seen online again by all after restart", t.elapsed());
     h.assert_no_leaks("after restart");
     h.figures.record("whole test", t0.elapsed());
     h.save_figures();
     if let Some(dead) = h.dead_process() {
         h.fail("teardown", &dead);
     }
+}
+
+/// The "fails loudly, not hangs" half of issue #5: a network that cannot
+/// become usable within its budget is a typed error naming the stage it
+/// did not reach, with the late node's log tail (empty if it had not
+/// logged yet), and its processes are gone afterwards. (A budget of one second cannot be met: key generation
+/// alone takes longer, and the first vote comes seconds after start.)
+#[test]
+fn a_network_that_cannot_bootstrap_fails_naming_the_stage() {
+    if common::tor::tor_or_skip("a_network_that_cannot_bootstrap_fails_naming_the_stage").is_none()
+    {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("net");
+    let t = Instant::now();
+    let err = TorNet::launch(
+        &dir,
+        TorNetOptions {
+            timeout: Duration::from_secs(1),
+            ..TorNetOptions::default()
+        },
+    )
+    .expect_err("a 1 s budget cannot be met");
+    println!(
+        "failed after {:.1} s as expected: {err}",
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(err.code(), "tornet.stage_timeout", "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("stage `consensus` not reached"), "{msg}");
+    assert!(msg.contains("log tail"), "{msg}");
+    // Teardown happened on the error path: no tor of that network runs.
+    let (_, procs) = torpeer_tornet::status(&dir).unwrap();
+    assert!(!procs.is_empty());
+    assert!(procs.iter().all(|p| !p.running), "{procs:?}");
 }
