@@ -4,6 +4,12 @@
 //! Every field is optional; [`RunConfig::resolve`] applies defaults and
 //! checks what the node cannot check itself (a `ONION@HOST:PORT` bootstrap
 //! is refused on Tor transports — no IP endpoints there).
+//!
+//! The default transport is the embedded Tor client (`arti`), configured by
+//! the `[arti]` section ([`ArtiSection`]); its state lives under
+//! `<data_dir>/arti/` unless set. `tor_network` (`--tor-network DIR`) joins
+//! the private network `torpeer tor-testnet up --dir DIR` launched, from its
+//! `net.json`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,6 +17,7 @@ use std::path::{Path, PathBuf};
 use torpeer_core::network::DEFAULT_DIFFICULTY;
 use torpeer_core::{NetworkName, NetworkParams, NodeConfig, OnionAddress, Role};
 
+use crate::arti::{ArtiConfig, CustomNetwork, TestingOverrides};
 use crate::driver::Bootstrap;
 use crate::transport::DEFAULT_ONION_PORT;
 
@@ -25,12 +32,23 @@ pub const DEFAULT_SOCKS: &str = "127.0.0.1:9050";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportKind {
-    /// Embedded Tor (arti-client). Not built yet: selecting it is an error.
+    /// Embedded Tor (arti-client, cargo feature `arti`): the default.
     Arti,
     /// External tor: SOCKS5 out, HiddenServicePort in.
     Tor,
     /// Loopback TCP (development, tests, demo).
     Tcp,
+}
+
+impl TransportKind {
+    /// The name used by `--transport` and the config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Arti => "arti",
+            Self::Tor => "tor",
+            Self::Tcp => "tcp",
+        }
+    }
 }
 
 impl std::str::FromStr for TransportKind {
@@ -95,6 +113,37 @@ pub struct FileConfig {
     pub bootstrap: Vec<String>,
     /// Core tuning.
     pub node: NodeTuning,
+    /// `--tor-network`: directory of a private Tor network launched by
+    /// `torpeer tor-testnet up --dir DIR` (its `net.json`); arti joins it
+    /// instead of the public network. Transport `arti` only.
+    pub tor_network: Option<PathBuf>,
+    /// The embedded Tor client (transport `arti`).
+    pub arti: ArtiSection,
+}
+
+/// The `[arti]` section: every key optional (see
+/// `native/torpeer.example.toml`). Resolved into an [`ArtiConfig`].
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArtiSection {
+    /// arti's state (guards, derived onion keys). Default
+    /// `<data_dir>/arti/state`. Locked while a node runs.
+    pub state_dir: Option<PathBuf>,
+    /// arti's directory cache. Default `<data_dir>/arti/cache`.
+    pub cache_dir: Option<PathBuf>,
+    /// Onion-service nickname inside arti (a label). Default `torpeer`.
+    pub nickname: Option<String>,
+    /// Give up starting after this many seconds without a bootstrap.
+    pub bootstrap_timeout_secs: Option<u64>,
+    /// Give up one outbound stream after this many seconds.
+    pub connect_timeout_secs: Option<u64>,
+    /// Allow streams to private addresses through exits (private networks).
+    pub allow_local_addrs: Option<bool>,
+    /// A private network (`[arti.network]`): authorities, fallbacks, time
+    /// period. Prefer `tor_network` for one made by `torpeer tor-testnet`.
+    pub network: Option<CustomNetwork>,
+    /// Test-network-only overrides (`[arti.testing]`).
+    pub testing: Option<TestingOverrides>,
 }
 
 /// Why a configuration is unusable.
@@ -173,6 +222,8 @@ pub struct RunConfig {
     pub bootstrap: Vec<Bootstrap>,
     /// Core tuning.
     pub tuning: NodeTuning,
+    /// The embedded Tor client's configuration (used by transport `arti`).
+    pub arti: ArtiConfig,
 }
 
 fn parse_addr(s: &str) -> Result<SocketAddr, ConfigError> {
@@ -187,7 +238,7 @@ impl RunConfig {
             .data_dir
             .unwrap_or_else(|| PathBuf::from("torpeer-data"));
         let hs_dir = file.hs_dir.unwrap_or_else(|| data_dir.join("hs"));
-        let transport = file.transport.unwrap_or(TransportKind::Tor);
+        let transport = file.transport.unwrap_or(TransportKind::Arti);
         let network = match &file.network {
             Some(n) => NetworkName::new(n).map_err(|e| ConfigError::Invalid(e.to_string()))?,
             None => NetworkName::default_network(),
@@ -201,6 +252,7 @@ impl RunConfig {
             .iter()
             .map(|b| parse_bootstrap(b, transport))
             .collect::<Result<Vec<_>, _>>()?;
+        let arti = resolve_arti(file.arti, file.tor_network.as_deref(), transport, &data_dir)?;
         Ok(Self {
             data_dir,
             hs_dir,
@@ -223,6 +275,7 @@ impl RunConfig {
             role,
             bootstrap,
             tuning: file.node,
+            arti,
         })
     }
 
@@ -264,6 +317,82 @@ impl RunConfig {
     }
 }
 
+/// The arti configuration: the public network, or the private one in
+/// `tor_network`, with the `[arti]` section's keys on top.
+fn resolve_arti(
+    section: ArtiSection,
+    tor_network: Option<&Path>,
+    transport: TransportKind,
+    data_dir: &Path,
+) -> Result<ArtiConfig, ConfigError> {
+    let base = data_dir.join("arti");
+    let mut arti = match tor_network {
+        Some(dir) => {
+            if transport != TransportKind::Arti {
+                return Err(ConfigError::Invalid(format!(
+                    "tor_network (--tor-network) is for the arti transport, not {}",
+                    transport.name()
+                )));
+            }
+            if section.network.is_some() {
+                return Err(ConfigError::Invalid(
+                    "both tor_network (--tor-network) and [arti.network] are set; choose one"
+                        .into(),
+                ));
+            }
+            let net = torpeer_tornet::NetInfo::load(dir)
+                .map_err(|e| ConfigError::Invalid(format!("tor_network {}: {e}", dir.display())))?;
+            ArtiConfig::for_test_network(&net, &base)
+        }
+        None => ArtiConfig::public(base.join("state"), base.join("cache")),
+    };
+    let ArtiSection {
+        state_dir,
+        cache_dir,
+        nickname,
+        bootstrap_timeout_secs,
+        connect_timeout_secs,
+        allow_local_addrs,
+        network,
+        testing,
+    } = section;
+    if let Some(v) = state_dir {
+        arti.state_dir = v;
+    }
+    if let Some(v) = cache_dir {
+        arti.cache_dir = v;
+    }
+    if let Some(v) = nickname {
+        arti.nickname = v;
+    }
+    for (name, v) in [
+        ("bootstrap_timeout_secs", bootstrap_timeout_secs),
+        ("connect_timeout_secs", connect_timeout_secs),
+    ] {
+        if v == Some(0) {
+            return Err(ConfigError::Invalid(format!(
+                "[arti] {name} must be at least 1"
+            )));
+        }
+    }
+    if let Some(v) = bootstrap_timeout_secs {
+        arti.bootstrap_timeout_secs = v;
+    }
+    if let Some(v) = connect_timeout_secs {
+        arti.connect_timeout_secs = v;
+    }
+    if let Some(v) = allow_local_addrs {
+        arti.allow_local_addrs = v;
+    }
+    if let Some(v) = network {
+        arti.network = Some(v);
+    }
+    if let Some(v) = testing {
+        arti.testing = v;
+    }
+    Ok(arti)
+}
+
 /// Parse one `--bootstrap` value: an onion address, an `http://` URL, or
 /// (tcp transport only) `ONION@HOST:PORT`.
 pub fn parse_bootstrap(s: &str, transport: TransportKind) -> Result<Bootstrap, ConfigError> {
@@ -299,8 +428,129 @@ mod tests {
         let text = include_str!("../torpeer.example.toml");
         let file: FileConfig = toml::from_str(text).unwrap();
         let rc = RunConfig::resolve(file).unwrap();
-        assert_eq!(rc.transport, TransportKind::Tor);
+        assert_eq!(rc.transport, TransportKind::Arti);
         assert_eq!(rc.http, DEFAULT_HTTP.parse().unwrap());
+        assert_eq!(rc.arti.state_dir, Path::new("torpeer-data/arti/state"));
+        assert_eq!(rc.arti.nickname, "torpeer");
+        assert!(rc.arti.network.is_none());
+    }
+
+    #[test]
+    fn arti_is_the_default_transport_with_dirs_under_the_data_dir() {
+        let file = FileConfig {
+            data_dir: Some("/var/lib/tp".into()),
+            ..FileConfig::default()
+        };
+        let rc = RunConfig::resolve(file).unwrap();
+        assert_eq!(rc.transport, TransportKind::Arti);
+        assert_eq!(rc.arti.state_dir, Path::new("/var/lib/tp/arti/state"));
+        assert_eq!(rc.arti.cache_dir, Path::new("/var/lib/tp/arti/cache"));
+        assert!(!rc.arti.allow_local_addrs);
+        assert_eq!(rc.arti.testing, TestingOverrides::default());
+        // The protocol is on the onion port, as for external tor.
+        assert_eq!(rc.node_config(0, 8).ports, vec![DEFAULT_ONION_PORT]);
+    }
+
+    #[test]
+    fn arti_section_overrides_defaults() {
+        let file: FileConfig = toml::from_str(
+            r#"
+            data_dir = "/d"
+            [arti]
+            state_dir = "/s"
+            bootstrap_timeout_secs = 30
+            [arti.testing]
+            trust_all_file_permissions = true
+            "#,
+        )
+        .unwrap();
+        let rc = RunConfig::resolve(file).unwrap();
+        assert_eq!(rc.arti.state_dir, Path::new("/s"));
+        assert_eq!(rc.arti.cache_dir, Path::new("/d/arti/cache"));
+        assert_eq!(rc.arti.bootstrap_timeout_secs, 30);
+        assert!(rc.arti.testing.trust_all_file_permissions);
+        assert!(toml::from_str::<FileConfig>("[arti]\nstate_dri = \"/s\"").is_err());
+        let zero: FileConfig = toml::from_str("[arti]\nconnect_timeout_secs = 0").unwrap();
+        assert!(RunConfig::resolve(zero).is_err());
+    }
+
+    fn write_net_json(dir: &Path) {
+        use torpeer_tornet::{NET_FILE_FORMAT, NetInfo, NodeInfo, NodeRole};
+        let node = |i: u16, role, v3ident: Option<String>| NodeInfo {
+            nickname: format!("test{i:03}"),
+            role,
+            rsa_fingerprint: format!("{i:02X}").repeat(20),
+            ed25519_identity: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+            v3ident,
+            orport: SocketAddr::from(([127, 0, 0, 1], 5000 + i)),
+            dirport: SocketAddr::from(([127, 0, 0, 1], 7000 + i)),
+            data_dir: dir.join(format!("n{i}")),
+            pid: 0,
+        };
+        NetInfo {
+            format: NET_FILE_FORMAT,
+            dir: dir.to_path_buf(),
+            voting_interval_secs: 15,
+            hsdir_interval_minutes: 6,
+            owned: false,
+            nodes: vec![
+                node(1, NodeRole::Authority, Some("AB".repeat(20))),
+                node(2, NodeRole::Exit, None),
+            ],
+            extras: Vec::new(),
+        }
+        .save()
+        .unwrap();
+    }
+
+    #[test]
+    fn tor_network_joins_a_private_net() {
+        let d = tempfile::tempdir().unwrap();
+        write_net_json(d.path());
+        let file = FileConfig {
+            data_dir: Some("/d".into()),
+            tor_network: Some(d.path().to_path_buf()),
+            ..FileConfig::default()
+        };
+        let rc = RunConfig::resolve(file).unwrap();
+        let net = rc.arti.network.as_ref().unwrap();
+        assert_eq!(net.authorities.len(), 1);
+        assert_eq!(net.fallbacks.len(), 2);
+        assert_eq!(net.hsdir_interval_minutes, Some(6));
+        assert!(rc.arti.allow_local_addrs);
+        assert!(rc.arti.testing.disable_circuit_build_timeout_learning);
+        assert_eq!(rc.arti.state_dir, Path::new("/d/arti/state"));
+    }
+
+    #[test]
+    fn tor_network_misuse_is_a_clear_error() {
+        let d = tempfile::tempdir().unwrap();
+        // No net.json there.
+        let missing = FileConfig {
+            tor_network: Some(d.path().to_path_buf()),
+            ..FileConfig::default()
+        };
+        let err = RunConfig::resolve(missing).unwrap_err().to_string();
+        assert!(err.contains("net.json"), "{err}");
+        write_net_json(d.path());
+        let on_tor = FileConfig {
+            transport: Some(TransportKind::Tor),
+            tor_network: Some(d.path().to_path_buf()),
+            ..FileConfig::default()
+        };
+        let err = RunConfig::resolve(on_tor).unwrap_err().to_string();
+        assert!(err.contains("arti transport"), "{err}");
+        let mut both: FileConfig = toml::from_str(
+            r#"
+            [arti.network]
+            authorities = []
+            fallbacks = []
+            "#,
+        )
+        .unwrap();
+        both.tor_network = Some(d.path().to_path_buf());
+        let err = RunConfig::resolve(both).unwrap_err().to_string();
+        assert!(err.contains("choose one"), "{err}");
     }
 
     #[test]

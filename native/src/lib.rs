@@ -5,7 +5,6 @@
 //! files (HiddenServiceDir, persisted state), threads (the PoW solver),
 //! clocks, sockets and Tor.
 
-#[cfg(feature = "arti")]
 pub mod arti;
 pub mod clock;
 pub mod config;

@@ -1,20 +1,38 @@
 //! `ArtiConfig`: what the embedded Tor client needs, as a serde struct that
-//! can sit in a `[arti]` section of the node's TOML config, and its
+//! the node's `[arti]` TOML section resolves to, and (feature `arti`) its
 //! translation into arti's `TorClientConfig`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+#[cfg(feature = "arti")]
 use arti_client::TorClientConfig;
+#[cfg(feature = "arti")]
 use arti_client::config::TorClientConfigBuilder;
+#[cfg(feature = "arti")]
 use arti_client::config::dir::FallbackDir;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "arti")]
 use tor_hsservice::HsNickname;
+#[cfg(feature = "arti")]
 use tor_keymgr::config::CTorServiceKeystoreConfigBuilder;
+#[cfg(feature = "arti")]
 use tor_llcrypto::pk::ed25519::Ed25519Identity;
+#[cfg(feature = "arti")]
 use tor_llcrypto::pk::rsa::RsaIdentity;
 
+#[cfg(feature = "arti")]
 use super::ArtiError;
+
+/// Default for [`ArtiConfig::bootstrap_timeout_secs`]: a fresh client on the
+/// public network needs tens of seconds; a private one well under a second.
+pub const DEFAULT_BOOTSTRAP_TIMEOUT_SECS: u64 = 180;
+/// Default for [`ArtiConfig::connect_timeout_secs`]: an onion connect is a
+/// descriptor fetch, an introduction and a rendezvous (seconds on the real
+/// network, more when a circuit has to be rebuilt); below the driver's own
+/// 60 s dial limit so the transport's typed timeout is what callers see.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 45;
 
 /// Configuration of the embedded arti client and onion service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,10 +56,24 @@ pub struct ArtiConfig {
     /// Overrides that are only sound on a private test network.
     #[serde(default)]
     pub testing: TestingOverrides,
+    /// Give up starting when arti has not bootstrapped after this long.
+    #[serde(default = "default_bootstrap_timeout")]
+    pub bootstrap_timeout_secs: u64,
+    /// Give up one stream (dial or bootstrap fetch) after this long.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
 }
 
 fn default_nickname() -> String {
     "torpeer".to_owned()
+}
+
+fn default_bootstrap_timeout() -> u64 {
+    DEFAULT_BOOTSTRAP_TIMEOUT_SECS
+}
+
+fn default_connect_timeout() -> u64 {
+    DEFAULT_CONNECT_TIMEOUT_SECS
 }
 
 /// A non-public Tor network: its authorities and where to bootstrap from.
@@ -106,6 +138,8 @@ impl ArtiConfig {
             network: None,
             allow_local_addrs: false,
             testing: TestingOverrides::default(),
+            bootstrap_timeout_secs: DEFAULT_BOOTSTRAP_TIMEOUT_SECS,
+            connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
         }
     }
 
@@ -123,14 +157,39 @@ impl ArtiConfig {
                 trust_all_file_permissions: true,
                 disable_subnet_family_rule: true,
             },
+            bootstrap_timeout_secs: DEFAULT_BOOTSTRAP_TIMEOUT_SECS,
+            connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
         }
+    }
+
+    /// [`Self::bootstrap_timeout_secs`] as a duration.
+    pub fn bootstrap_timeout(&self) -> Duration {
+        Duration::from_secs(self.bootstrap_timeout_secs)
+    }
+
+    /// [`Self::connect_timeout_secs`] as a duration.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
     }
 
     /// arti's configuration; `hs_dir` is registered as a read-only C-tor
     /// keystore for the service nickname, so the onion service arti runs is
     /// the identity in that HiddenServiceDir.
+    #[cfg(feature = "arti")]
     pub(crate) fn to_tor_client_config(&self, hs_dir: &Path) -> Result<TorClientConfig, ArtiError> {
-        let mut b = TorClientConfigBuilder::from_directories(&self.state_dir, &self.cache_dir);
+        if self.bootstrap_timeout_secs == 0 || self.connect_timeout_secs == 0 {
+            return Err(ArtiError::Config(
+                "bootstrap_timeout_secs and connect_timeout_secs must be at least 1".into(),
+            ));
+        }
+        // arti takes these literally; relative paths would depend on the
+        // working directory of whoever reads the state later.
+        let abs = |p: &Path| {
+            std::path::absolute(p).map_err(|e| ArtiError::Config(format!("{}: {e}", p.display())))
+        };
+        let (state_dir, cache_dir, hs_dir) =
+            (abs(&self.state_dir)?, abs(&self.cache_dir)?, abs(hs_dir)?);
+        let mut b = TorClientConfigBuilder::from_directories(state_dir, cache_dir);
         if let Some(net) = &self.network {
             apply_network(&mut b, net)?;
         }
@@ -152,18 +211,20 @@ impl ArtiConfig {
         ks.id("torpeer-hidden-service-dir"
             .parse::<tor_keymgr::KeystoreId>()
             .map_err(|e| ArtiError::Config(format!("keystore id: {e}")))?)
-            .path(hs_dir.to_path_buf())
+            .path(hs_dir)
             .nickname(self.hs_nickname()?);
         b.storage().keystore().ctor_service(ks);
         b.build().map_err(|e| ArtiError::Config(e.to_string()))
     }
 
+    #[cfg(feature = "arti")]
     pub(crate) fn hs_nickname(&self) -> Result<HsNickname, ArtiError> {
         HsNickname::new(self.nickname.clone())
             .map_err(|e| ArtiError::Config(format!("nickname {:?}: {e}", self.nickname)))
     }
 }
 
+#[cfg(feature = "arti")]
 fn apply_network(b: &mut TorClientConfigBuilder, net: &CustomNetwork) -> Result<(), ArtiError> {
     if net.authorities.is_empty() || net.fallbacks.is_empty() {
         return Err(ArtiError::Config(
@@ -235,6 +296,7 @@ impl CustomNetwork {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "arti")]
     fn net() -> CustomNetwork {
         CustomNetwork {
             authorities: vec![AuthorityConfig {
@@ -251,6 +313,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "arti")]
     fn cfg(dir: &Path) -> ArtiConfig {
         let mut c = ArtiConfig::public(dir.join("s"), dir.join("c"));
         c.network = Some(net());
@@ -259,6 +322,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "arti")]
     fn custom_network_builds() {
         let d = tempfile::tempdir().unwrap();
         cfg(d.path())
@@ -267,6 +331,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "arti")]
     fn bad_fingerprint_is_a_config_error() {
         let d = tempfile::tempdir().unwrap();
         let mut c = cfg(d.path());
@@ -278,6 +343,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "arti")]
     fn too_short_time_period_is_refused_not_rounded() {
         let d = tempfile::tempdir().unwrap();
         let mut c = cfg(d.path());
@@ -293,11 +359,23 @@ mod tests {
         let c: ArtiConfig = serde_json::from_str(r#"{"state_dir":"/s","cache_dir":"/c"}"#).unwrap();
         assert_eq!(c.nickname, "torpeer");
         assert!(c.network.is_none());
+        assert_eq!(c.bootstrap_timeout_secs, DEFAULT_BOOTSTRAP_TIMEOUT_SECS);
+        assert_eq!(c.connect_timeout_secs, DEFAULT_CONNECT_TIMEOUT_SECS);
         assert!(!c.allow_local_addrs);
         assert_eq!(c.testing, TestingOverrides::default());
         assert!(
             serde_json::from_str::<ArtiConfig>(r#"{"state_dir":"/s","cache_dir":"/c","bogus":1}"#)
                 .is_err()
         );
+    }
+
+    #[test]
+    #[cfg(feature = "arti")]
+    fn zero_timeouts_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = cfg(d.path());
+        c.connect_timeout_secs = 0;
+        let err = c.to_tor_client_config(d.path()).unwrap_err();
+        assert_eq!(err.code(), "arti.config");
     }
 }

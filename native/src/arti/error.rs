@@ -17,9 +17,22 @@ pub enum ArtiError {
     /// Not called from inside a tokio runtime.
     #[error("the arti transport must be started inside a tokio runtime")]
     NoRuntime,
+    /// The arti client could not be created (its state directory is locked
+    /// by another process, or has unsafe permissions).
+    #[error("creating the arti client failed: {}", chain(.0))]
+    Create(#[source] arti_client::Error),
     /// arti could not bootstrap (no directory reachable, bad network config).
-    #[error("arti bootstrap failed: {0}")]
+    #[error("arti bootstrap failed: {}", chain(.0))]
     Bootstrap(#[source] arti_client::Error),
+    /// arti had not bootstrapped when the configured time ran out (no
+    /// network, or the fallbacks of a private network are down).
+    #[error("arti did not bootstrap within {secs} s (last status: {status})")]
+    BootstrapTimeout {
+        /// The limit (`bootstrap_timeout_secs`).
+        secs: u64,
+        /// arti's last bootstrap status line.
+        status: String,
+    },
     /// The onion service could not be launched.
     #[error("launching the onion service failed: {0}")]
     Launch(String),
@@ -37,11 +50,14 @@ pub enum ArtiError {
     /// The address to dial is not a valid v3 onion address.
     #[error("not a v3 onion address: {0}")]
     BadAddress(String),
+    /// The onion service stopped handing over streams (it was shut down).
+    #[error("the onion service has stopped")]
+    ServiceStopped,
     /// Connecting through Tor failed (descriptor not found, intro or
     /// rendezvous failure, timeout …). Young networks need retries.
-    #[error("connecting to {target} failed: {source}")]
+    #[error("connecting to {target} failed: {}", chain(source))]
     Connect {
-        /// `onion:port`.
+        /// `host:port`.
         target: String,
         /// arti's error.
         #[source]
@@ -56,11 +72,32 @@ impl ArtiError {
             ArtiError::Config(_) => "arti.config",
             ArtiError::HsDir(_) => "arti.hs_dir",
             ArtiError::NoRuntime => "arti.no_runtime",
+            ArtiError::Create(_) => "arti.create",
             ArtiError::Bootstrap(_) => "arti.bootstrap",
+            ArtiError::BootstrapTimeout { .. } => "arti.bootstrap_timeout",
             ArtiError::Launch(_) => "arti.launch",
             ArtiError::KeyMismatch { .. } => "arti.key_mismatch",
             ArtiError::BadAddress(_) => "arti.bad_address",
+            ArtiError::ServiceStopped => "arti.service_stopped",
             ArtiError::Connect { .. } => "arti.connect",
         }
     }
+}
+
+/// arti's errors keep the cause (which circuit, which relay, which reason)
+/// in their source chain and say little in `Display`; spell the chain out,
+/// so a log line or an exit message names the real reason.
+fn chain(e: &arti_client::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let text = c.to_string();
+        // Some layers repeat their cause's text; skip exact repeats.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = c.source();
+    }
+    out
 }

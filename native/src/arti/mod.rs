@@ -1,5 +1,8 @@
-//! Embedded-Tor onion transport on arti (feature `arti`).
+//! Embedded Tor on arti (cargo feature `arti`, on by default).
 //!
+//! [`ArtiConfig`] — what the embedded client needs, the `[arti]` section of
+//! the node's config — is compiled in every build, so a config file parses
+//! the same with or without the feature. The rest needs the feature:
 //! [`ArtiOnion`] bootstraps an in-process arti client, runs the node's
 //! onion service from its C-tor HiddenServiceDir key, accepts streams on one
 //! virtual port and dials other onions. Streams are tokio
@@ -11,9 +14,13 @@
 //! (they move in lockstep; mixing versions gives incompatible types).
 
 mod config;
+#[cfg(feature = "arti")]
 mod error;
+#[cfg(feature = "arti")]
 mod onion;
 
 pub use config::{ArtiConfig, AuthorityConfig, CustomNetwork, FallbackConfig, TestingOverrides};
+#[cfg(feature = "arti")]
 pub use error::ArtiError;
+#[cfg(feature = "arti")]
 pub use onion::{ArtiOnion, IncomingStream};

@@ -61,9 +61,26 @@ impl ArtiOnion {
         let expected = keys.identity.address();
 
         let tor_cfg = cfg.to_tor_client_config(hs_dir)?;
-        let client = TorClient::create_bootstrapped(tor_cfg)
+        let client = TorClient::builder()
+            .config(tor_cfg)
+            .create_unbootstrapped_async()
             .await
-            .map_err(ArtiError::Bootstrap)?;
+            .map_err(ArtiError::Create)?;
+        // Bounded: without a network `bootstrap()` keeps retrying forever,
+        // and a node that never starts must say why instead of hanging.
+        let progress = tokio::spawn(log_bootstrap_progress(client.bootstrap_events()));
+        let bootstrapped = tokio::time::timeout(cfg.bootstrap_timeout(), client.bootstrap()).await;
+        progress.abort();
+        match bootstrapped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(ArtiError::Bootstrap(e)),
+            Err(_) => {
+                return Err(ArtiError::BootstrapTimeout {
+                    secs: cfg.bootstrap_timeout_secs,
+                    status: client.bootstrap_status().to_string(),
+                });
+            }
+        }
 
         let svc_cfg = OnionServiceConfigBuilder::default()
             .nickname(cfg.hs_nickname()?)
@@ -135,6 +152,24 @@ impl ArtiOnion {
             })
     }
 
+    /// Opens a stream to `host:port` through Tor: an onion service, or any
+    /// other host through an exit (arti resolves names at the exit; private
+    /// addresses such as 127.0.0.1 only when `allow_local_addrs` is set).
+    /// Never a direct connection.
+    pub async fn connect_host(&self, host: &str, port: u16) -> Result<DataStream, ArtiError> {
+        let host = host.trim();
+        if host.ends_with(".onion") {
+            return self.dial(host, port).await;
+        }
+        self.client
+            .connect((host, port))
+            .await
+            .map_err(|source| ArtiError::Connect {
+                target: format!("{host}:{port}"),
+                source,
+            })
+    }
+
     /// Stops the onion service and the accept loop. Open streams stay open
     /// until their owners drop them; the client shuts down when the last
     /// stream is gone.
@@ -159,6 +194,22 @@ impl std::fmt::Debug for ArtiOnion {
 impl Drop for ArtiOnion {
     fn drop(&mut self) {
         self.accept_task.abort();
+    }
+}
+
+/// Logs arti's bootstrap progress at every tenth, so a slow start shows
+/// where it is stuck.
+async fn log_bootstrap_progress(events: arti_client::status::BootstrapEvents) {
+    let mut events = std::pin::pin!(events);
+    let mut logged = -1i32;
+    while let Some(status) = events.next().await {
+        // as_frac() is in 0.0..=1.0; tenths fit an i32.
+        #[allow(clippy::cast_possible_truncation)]
+        let tenth = (status.as_frac() * 10.0).floor() as i32;
+        if tenth > logged {
+            logged = tenth;
+            tracing::info!(%status, "arti bootstrap");
+        }
     }
 }
 
@@ -188,5 +239,10 @@ async fn accept_loop(
                 let _ = tx.send(IncomingStream { stream }).await;
             }
         });
+    }
+    if !tx.is_closed() {
+        // arti ended the request stream: the service is gone and the node
+        // can no longer be reached; say so once, loudly.
+        tracing::error!("the onion service stopped delivering streams");
     }
 }

@@ -26,9 +26,13 @@ pub(crate) struct RunArgs {
     /// HiddenServiceDir holding the onion key (created if empty).
     #[arg(long, value_name = "DIR")]
     hs_dir: Option<PathBuf>,
-    /// arti | tor | tcp.
+    /// arti (embedded Tor, the default) | tor (external tor) | tcp (loopback).
     #[arg(long)]
     transport: Option<TransportKind>,
+    /// Join the private Tor network `torpeer tor-testnet up --dir DIR`
+    /// launched (reads DIR/net.json; arti transport).
+    #[arg(long, value_name = "DIR")]
+    tor_network: Option<PathBuf>,
     /// Protocol listener (tcp transport; tor's HiddenServicePort target).
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
@@ -79,7 +83,16 @@ fn overlay(args: &RunArgs) -> Result<FileConfig, config::ConfigError> {
         ($($f:ident),*) => { $( if let Some(v) = args.$f.clone() { file.$f = Some(v); } )* };
     }
     set!(
-        data_dir, hs_dir, transport, listen, http, socks, network, difficulty, role
+        data_dir,
+        hs_dir,
+        transport,
+        listen,
+        http,
+        socks,
+        network,
+        difficulty,
+        role,
+        tor_network
     );
     file.bootstrap.extend(args.bootstrap.iter().cloned());
     Ok(file)
@@ -89,6 +102,11 @@ async fn run(args: RunArgs) -> Result<(), (u8, String)> {
     let usage = |e: &dyn std::fmt::Display| (2u8, e.to_string());
     let file = overlay(&args).map_err(|e| usage(&e))?;
     let rc = RunConfig::resolve(file).map_err(|e| usage(&e))?;
+    // Before the proof-of-work, which can take a while.
+    #[cfg(not(feature = "arti"))]
+    if rc.transport == TransportKind::Arti {
+        return Err((2, NO_ARTI.into()));
+    }
     let store = Store::open(&rc.data_dir).map_err(|e| usage(&e))?;
 
     let (hs_dir, network, difficulty) = (rc.hs_dir.clone(), rc.network.clone(), rc.difficulty);
@@ -106,14 +124,7 @@ async fn run(args: RunArgs) -> Result<(), (u8, String)> {
                 .await
                 .map_err(|e| usage(&e))?,
         ),
-        TransportKind::Arti => {
-            return Err((
-                2,
-                "the arti transport is not available in this build; use --transport tor \
-                 (external tor) or --transport tcp"
-                    .into(),
-            ));
-        }
+        TransportKind::Arti => start_arti(&rc).await?,
     };
     tracing::info!(
         onion = %keys.identity.address(),
@@ -160,4 +171,39 @@ async fn run(args: RunArgs) -> Result<(), (u8, String)> {
     }
     http_task.abort();
     Ok(())
+}
+
+/// Bootstraps the embedded Tor client and launches the onion service of
+/// the HiddenServiceDir key (already created by `keys::load_or_create`).
+#[cfg(feature = "arti")]
+async fn start_arti(rc: &RunConfig) -> Result<Arc<dyn Transport>, (u8, String)> {
+    use torpeer_node::transport::arti::ArtiTransport;
+    let started = std::time::Instant::now();
+    tracing::info!(
+        state_dir = %rc.arti.state_dir.display(),
+        private_network = rc.arti.network.is_some(),
+        "starting embedded Tor (arti)"
+    );
+    let transport = ArtiTransport::start(&rc.arti, &rc.hs_dir, rc.onion_port)
+        .await
+        .map_err(|e| (2, format!("{e} ({})", e.code())))?;
+    tracing::info!(
+        onion = %transport.onion_address(),
+        port = rc.onion_port,
+        secs = started.elapsed().as_secs_f64(),
+        state = %transport.service_state(),
+        "arti bootstrapped; onion service launched"
+    );
+    Ok(Arc::new(transport))
+}
+
+/// Built without the `arti` feature: say so and name the alternatives.
+#[cfg(not(feature = "arti"))]
+const NO_ARTI: &str = "this torpeer was built without the `arti` cargo feature (embedded \
+    Tor, the default transport): rebuild with default features, or choose --transport tor \
+    (an external tor) or --transport tcp (loopback, development only)";
+
+#[cfg(not(feature = "arti"))]
+async fn start_arti(_rc: &RunConfig) -> Result<Arc<dyn Transport>, (u8, String)> {
+    Err((2, NO_ARTI.into()))
 }

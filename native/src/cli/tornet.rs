@@ -1,5 +1,5 @@
 //! `torpeer tor-testnet up | down | status`: a private Tor network on
-//! 127.0.0.1 for trying nodes locally (see README "Running on Tor").
+//! 127.0.0.1 for trying nodes locally (see README "Running on the real Tor network").
 
 use std::fs;
 use std::path::PathBuf;
@@ -158,7 +158,8 @@ fn print_summary(r: &UpReport<'_>) {
         r.client_torrc.display()
     );
     println!(
-        "arti nodes: ArtiConfig::for_test_network(net.json), hsdir_interval = {} min",
+        "arti nodes: torpeer run --tor-network {} (hsdir_interval = {} min)",
+        r.net.dir.display(),
         r.net.hsdir_interval_minutes
     );
     if r.detached {

@@ -106,7 +106,17 @@ pub async fn run(
     };
     let writer = async {
         while let Some(bytes) = wrx.recv().await {
-            match tokio::time::timeout(WRITE_TIMEOUT, w.write_all(&bytes)).await {
+            let write = async {
+                w.write_all(&bytes).await?;
+                // Some streams buffer until flushed (arti packs bytes into
+                // relay cells): flush once the queue is drained, or the
+                // last frame of a burst could wait forever.
+                if wrx.is_empty() {
+                    w.flush().await?;
+                }
+                Ok::<(), std::io::Error>(())
+            };
+            match tokio::time::timeout(WRITE_TIMEOUT, write).await {
                 Ok(Ok(())) => {}
                 _ => return,
             }

@@ -3,7 +3,7 @@
 //! The trait is deliberately small — accept the next inbound stream, dial a
 //! peer, open a stream to a named host (for HTTP bootstrap) — so that the
 //! driver does not care whether bytes travel over loopback TCP, an external
-//! tor's SOCKS port, or an embedded Tor client.
+//! tor's SOCKS port, or an embedded Tor client (`arti`, feature `arti`).
 //!
 //! Invariant: a Tor transport never dials an IP endpoint taken from a record
 //! and never publishes one ([`Transport::tcp_endpoint`] is `None`), so the
@@ -18,6 +18,8 @@ use std::pin::Pin;
 use tokio::io::{AsyncRead, AsyncWrite};
 use torpeer_core::OnionAddress;
 
+#[cfg(feature = "arti")]
+pub mod arti;
 pub mod prefixed;
 pub mod socks;
 pub mod tcp;
@@ -53,6 +55,11 @@ pub enum TransportError {
     /// Timed out.
     #[error("timed out")]
     Timeout,
+    /// The embedded Tor client failed (bad onion address, descriptor not
+    /// found, introduction or rendezvous failure, service stopped …).
+    #[cfg(feature = "arti")]
+    #[error(transparent)]
+    Arti(#[from] crate::arti::ArtiError),
 }
 
 impl TransportError {
@@ -63,6 +70,8 @@ impl TransportError {
             Self::NoEndpoint(_) => "no_endpoint",
             Self::Socks(e) => e.code(),
             Self::Timeout => "timeout",
+            #[cfg(feature = "arti")]
+            Self::Arti(e) => e.code(),
         }
     }
 }
