@@ -19,7 +19,10 @@ mod error;
 #[cfg(feature = "arti")]
 mod onion;
 
-pub use config::{ArtiConfig, AuthorityConfig, CustomNetwork, FallbackConfig, TestingOverrides};
+pub use config::{
+    ArtiConfig, AuthorityConfig, CustomNetwork, DEFAULT_BOOTSTRAP_TIMEOUT_SECS,
+    DEFAULT_CONNECT_TIMEOUT_SECS, FallbackConfig, TestingOverrides,
+};
 #[cfg(feature = "arti")]
 pub use error::ArtiError;
 #[cfg(feature = "arti")]
