@@ -83,7 +83,7 @@ const RUST_LOG: &str = "info,tor_netdir=error,tor_circmgr=error,tor_guardmgr=war
 // needs on a loaded 2-core machine (see BENCHMARKS.md). Never speed limits.
 const NETWORK_BUDGET: Duration = Duration::from_secs(240);
 const NODE_START_BUDGET: Duration = Duration::from_secs(180);
-/// > one rate-limited descriptor republish (60 s) plus the post-rotation
+/// More than one rate-limited descriptor republish (60 s) plus the post-rotation
 /// outage measured in the arti notes (25–57 s).
 const ONION_BUDGET: Duration = Duration::from_secs(240);
 const DISCOVERY_BUDGET: Duration = Duration::from_secs(360);
