@@ -39,7 +39,8 @@
 //! behind its own C tor, because `torpeer run --transport arti` as merged
 //! from the `arti` branch (e607b8a) panicked at start-up in this test
 //! ("Could not automatically determine the process-level CryptoProvider
-//! from Rustls crate features"). Flip [`ARTI_BY_DEFAULT`] once it starts.
+//! from Rustls crate features"; the `arti` branch fixed that in ace83c6,
+//! not yet run here). Flip [`ARTI_BY_DEFAULT`] once the variant passes.
 //! Logs (every node's, every tor's) and the measured timings go to
 //! `$TORPEER_ARTIFACTS/tor-e2e/` when that is set.
 // Test code: a failed unwrap is a failed test, with its message.
