@@ -176,15 +176,15 @@ pub fn subscribe(addr: SocketAddr, token: &str) -> io::Result<mpsc::Receiver<Sse
             let Ok(line) = line else { return };
             if let Some(k) = line.strip_prefix("event:") {
                 kind = k.trim().to_owned();
-            } else if let Some(d) = line.strip_prefix("data:") {
-                if let Ok(data) = serde_json::from_str(d.trim()) {
-                    let ev = SseEvent {
-                        kind: std::mem::take(&mut kind),
-                        data,
-                    };
-                    if tx.send(ev).is_err() {
-                        return;
-                    }
+            } else if let Some(d) = line.strip_prefix("data:")
+                && let Ok(data) = serde_json::from_str(d.trim())
+            {
+                let ev = SseEvent {
+                    kind: std::mem::take(&mut kind),
+                    data,
+                };
+                if tx.send(ev).is_err() {
+                    return;
                 }
             }
         }

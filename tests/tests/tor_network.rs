@@ -33,8 +33,14 @@
 //! with a message unless `TORPEER_REQUIRE_TOR=1` (CI), which makes that a
 //! failure. The `torpeer` binary comes from `$TORPEER_BIN` or is built into
 //! this test's target directory (see `torpeer_tests::torpeer_bin`).
-//! `TORPEER_E2E_ARTI=0` runs the three "arti" nodes on external tor too
-//! (each behind its own C-tor), for builds without the arti transport.
+//! The switch `TORPEER_E2E_ARTI=1` runs the router, alice and bob on the
+//! embedded arti transport (`--transport arti --tor-network DIR`); by
+//! default ([`ARTI_BY_DEFAULT`] = false) they run on external tor too, each
+//! behind its own C tor, because `torpeer run --transport arti` as merged
+//! from the `arti` branch (e607b8a) panicked at start-up in this test
+//! ("Could not automatically determine the process-level CryptoProvider
+//! from Rustls crate features"; the `arti` branch fixed that in ace83c6,
+//! not yet run here). Flip [`ARTI_BY_DEFAULT`] once the variant passes.
 //! Logs (every node's, every tor's) and the measured timings go to
 //! `$TORPEER_ARTIFACTS/tor-e2e/` when that is set.
 // Test code: a failed unwrap is a failed test, with its message.
@@ -60,7 +66,7 @@ use torpeer_tests::torpeer_bin::torpeer_bin;
 use torpeer_tornet::{ExtraInfo, TorNet, TorNetOptions, socks5_connect};
 
 const TEST: &str = "four_nodes_discover_each_other_over_a_private_tor_network";
-/// Env var: `0` puts every node on external tor (no arti transport needed).
+/// Env var: `1` puts the router, alice and bob on arti, `0` on external tor.
 const ARTI_ENV: &str = "TORPEER_E2E_ARTI";
 /// Whether the three arti nodes run on arti unless `TORPEER_E2E_ARTI` says.
 const ARTI_BY_DEFAULT: bool = false;
@@ -78,7 +84,7 @@ const RUST_LOG: &str = "info,tor_netdir=error,tor_circmgr=error,tor_guardmgr=war
 // needs on a loaded 2-core machine (see BENCHMARKS.md). Never speed limits.
 const NETWORK_BUDGET: Duration = Duration::from_secs(240);
 const NODE_START_BUDGET: Duration = Duration::from_secs(180);
-/// > one rate-limited descriptor republish (60 s) plus the post-rotation
+/// More than one rate-limited descriptor republish (60 s) plus the post-rotation
 /// outage measured in the arti notes (25–57 s).
 const ONION_BUDGET: Duration = Duration::from_secs(240);
 const DISCOVERY_BUDGET: Duration = Duration::from_secs(360);
@@ -166,11 +172,11 @@ impl Harness {
                 n.log_tail(LOG_TAIL)
             );
         }
-        for (i, extra) in &self.ctor_of {
+        for extra in self.ctor_of.values() {
             let _ = writeln!(
                 out,
-                "{}'s C tor: {}/notice.log",
-                self.name(*i),
+                "C tor {}: {}/notice.log",
+                extra.name,
                 extra.data_dir.display()
             );
         }
