@@ -101,8 +101,8 @@ fn converges_with_loss_and_churn() {
 
 /// The scenario: 1,000 nodes, 10 % loss and churn. A node that
 /// comes back empty pulls about a quarter of a table per new connection and
-/// then 64 records per gossip round, so it counts as an observer only after
-/// 20 minutes online.
+/// then what it lacks each gossip round; it counts as an observer after 20
+/// minutes online (kept from the days of random 64-record pulls).
 #[test]
 #[ignore = "heavy: runs in release from scripts/ci/25-sim.sh"]
 fn converges_1000_nodes_with_10_percent_loss_and_churn() {
