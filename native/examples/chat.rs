@@ -33,7 +33,10 @@ use torpeer_node::app::{Builder, Event, OnionAddress, TorPeer, TransportKind};
 
 /// Flags: the subset of `torpeer run`'s that a participant needs.
 #[derive(Debug, Parser)]
-#[command(name = "chat", about = "Chat with TorPeer participants by onion address")]
+#[command(
+    name = "chat",
+    about = "Chat with TorPeer participants by onion address"
+)]
 struct Args {
     /// TOML configuration in `torpeer run --config` format.
     #[arg(long, value_name = "FILE")]

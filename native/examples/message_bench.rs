@@ -21,7 +21,9 @@
 
 use std::time::{Duration, Instant};
 
-use torpeer_node::app::{Event, Events, OnionAddress, Role, SendError, Sender, TorPeer, TransportKind};
+use torpeer_node::app::{
+    Event, Events, OnionAddress, Role, SendError, Sender, TorPeer, TransportKind,
+};
 
 struct Options {
     messages: usize,
@@ -88,7 +90,9 @@ async fn receive(events: &mut Events, epoch: Instant) -> Result<(u64, Duration),
                 return Ok((seq, epoch.elapsed().saturating_sub(sent)));
             }
             Ok(Some(Event::Lagged { missed })) => {
-                return Err(format!("the benchmark's own event stream lagged by {missed}"));
+                return Err(format!(
+                    "the benchmark's own event stream lagged by {missed}"
+                ));
             }
             Ok(Some(_)) => {}
         }
@@ -159,7 +163,9 @@ async fn bench_size(
     for seq in 0..n {
         let (got, latency) = receive(events, epoch).await?;
         if got != seq {
-            return Err(format!("expected message {seq}, got {got} (lost or reordered)"));
+            return Err(format!(
+                "expected message {seq}, got {got} (lost or reordered)"
+            ));
         }
         loaded.push(latency);
     }

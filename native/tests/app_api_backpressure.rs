@@ -116,7 +116,10 @@ async fn a_stalled_event_consumer_is_dropped_and_the_node_keeps_serving() {
     .unwrap_or(false);
     let text = String::from_utf8_lossy(&body);
     let delivered = text.matches("event: message").count();
-    assert!(ended, "the stalled stream was never ended ({delivered} messages read)");
+    assert!(
+        ended,
+        "the stalled stream was never ended ({delivered} messages read)"
+    );
     assert!(
         delivered < FLOOD,
         "a stalled consumer was sent all {FLOOD} messages"

@@ -66,7 +66,10 @@ async fn two_participants_talk_both_ways_and_see_each_other_come_and_go() {
         .unwrap();
     assert_eq!(router.role(), Role::Router);
     let contact = router.contact();
-    assert!(contact.starts_with(&router.onion().to_string()), "{contact}");
+    assert!(
+        contact.starts_with(&router.onion().to_string()),
+        "{contact}"
+    );
     let alice = settings(dir.path(), "alice")
         .bootstrap(contact.clone())
         .start()
@@ -109,7 +112,11 @@ async fn two_participants_talk_both_ways_and_see_each_other_come_and_go() {
     assert_eq!(bob_entry.role, Role::Participant);
     assert!(bob_entry.connected);
     assert_eq!(bob_entry.record.body.address, b);
-    assert!(peers.iter().any(|p| p.onion == router.onion() && p.role == Role::Router));
+    assert!(
+        peers
+            .iter()
+            .any(|p| p.onion == router.onion() && p.role == Role::Router)
+    );
     assert_eq!(alice.peer(b).await.unwrap().map(|p| p.onion), Some(b));
 
     // Typed refusals, nothing sent.
@@ -214,7 +221,10 @@ async fn a_fast_sender_gets_queue_full_and_every_accepted_message_arrives() {
         assert_eq!(data.len(), big);
         received.push(u32::from_be_bytes(data[..4].try_into().unwrap()));
     }
-    assert_eq!(received, accepted, "accepted messages arrive once, in order");
+    assert_eq!(
+        received, accepted,
+        "accepted messages arrive once, in order"
+    );
     // Still the same connection: Bob never saw Alice go offline.
     let peer = bob.peer(alice.onion()).await.unwrap().unwrap();
     assert!(peer.connected);

@@ -129,8 +129,12 @@ fn two_chats_find_each_other_through_a_router_and_exchange_lines() {
     assert_ne!(a, b);
 
     // Each learns of the other from the router and connects.
-    alice.expect("bob online", &mut a_out, |l| (l == format!("online {b}")).then_some(()));
-    bob.expect("alice online", &mut b_out, |l| (l == format!("online {a}")).then_some(()));
+    alice.expect("bob online", &mut a_out, |l| {
+        (l == format!("online {b}")).then_some(())
+    });
+    bob.expect("alice online", &mut b_out, |l| {
+        (l == format!("online {a}")).then_some(())
+    });
 
     // By address on the line.
     alice.say(&format!("{b} hello bob, it is alice"));
@@ -158,14 +162,19 @@ fn two_chats_find_each_other_through_a_router_and_exchange_lines() {
     bob.say("/quit");
     let status = bob.child.wait().unwrap();
     assert!(status.success(), "bob exited with {status}");
-    alice.expect("bob offline", &mut a_out, |l| (l == format!("offline {b}")).then_some(()));
+    alice.expect("bob offline", &mut a_out, |l| {
+        (l == format!("offline {b}")).then_some(())
+    });
     alice.say("/quit");
     let status = alice.child.wait().unwrap();
     assert!(status.success(), "alice exited with {status}");
     assert!(
         a_out.iter().any(|l| l.starts_with("! no recipient")) || {
             // The line may still be in the pipe when `offline` matched.
-            alice.lines.try_iter().any(|l| l.starts_with("! no recipient"))
+            alice
+                .lines
+                .try_iter()
+                .any(|l| l.starts_with("! no recipient"))
         },
         "{a_out:#?}"
     );

@@ -39,14 +39,12 @@ impl Builder {
 
     /// Start from TOML text (the format of `torpeer run --config`).
     pub fn from_toml(text: &str) -> Result<Self, StartError> {
-        toml::from_str(text)
-            .map(Self::from_config)
-            .map_err(|e| {
-                StartError::Config(ConfigError::Parse {
-                    path: PathBuf::from("<toml text>"),
-                    message: e.to_string(),
-                })
+        toml::from_str(text).map(Self::from_config).map_err(|e| {
+            StartError::Config(ConfigError::Parse {
+                path: PathBuf::from("<toml text>"),
+                message: e.to_string(),
             })
+        })
     }
 
     /// The configuration so far, to read or change any field.
