@@ -37,6 +37,16 @@ pub(crate) fn thread_cpu_ns() -> Option<u64> {
 /// The seconds are the thread's own CPU seconds where the OS reports them
 /// (Linux), else wall seconds; [`per_cpu_second`] says which.
 pub(crate) fn rates(seconds: f64, steps: &mut [Step<'_>]) -> Vec<f64> {
+    rates_by(seconds, steps, per_cpu_second())
+}
+
+/// [`rates`] per wall second, for steps that run on several threads (the
+/// calling thread's CPU time would miss the workers').
+pub(crate) fn rates_wall(seconds: f64, steps: &mut [Step<'_>]) -> Vec<f64> {
+    rates_by(seconds, steps, false)
+}
+
+fn rates_by(seconds: f64, steps: &mut [Step<'_>], use_cpu: bool) -> Vec<f64> {
     for step in steps.iter_mut() {
         std::hint::black_box(step());
     }
@@ -44,7 +54,7 @@ pub(crate) fn rates(seconds: f64, steps: &mut [Step<'_>]) -> Vec<f64> {
     let mut units = vec![0u64; steps.len()];
     let mut spent = vec![Duration::ZERO; steps.len()];
     let mut on_cpu = vec![0u64; steps.len()];
-    let mut cpu_known = per_cpu_second();
+    let mut cpu_known = use_cpu;
     while spent.iter().any(|s| *s < target) {
         for (((step, u), s), c) in steps
             .iter_mut()
