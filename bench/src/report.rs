@@ -50,6 +50,9 @@ pub(crate) struct TableRow {
 #[derive(Debug, Serialize)]
 pub(crate) struct Report {
     seconds_per_figure: f64,
+    /// Whether round-robin rates are per CPU second of the measuring
+    /// thread (Linux) rather than per wall second.
+    rates_per_cpu_second: bool,
     cpu: String,
     kernel_chosen: &'static str,
     pow_tries_per_second_per_core: Vec<Row>,
@@ -78,6 +81,7 @@ impl Report {
     pub(crate) fn new(seconds: f64) -> Self {
         Self {
             seconds_per_figure: seconds,
+            rates_per_cpu_second: crate::measure::per_cpu_second(),
             cpu: cpu_model(),
             kernel_chosen: torpeer_core::keccak::Kernel::best().name(),
             pow_tries_per_second_per_core: Vec::new(),
@@ -150,8 +154,15 @@ impl Report {
     pub(crate) fn to_markdown(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!(
-            "CPU: {}; kernel chosen at run time: `{}`; {} s per figure.\n\n",
-            self.cpu, self.kernel_chosen, self.seconds_per_figure
+            "CPU: {}; kernel chosen at run time: `{}`; {} s per figure; {}.\n\n",
+            self.cpu,
+            self.kernel_chosen,
+            self.seconds_per_figure,
+            if self.rates_per_cpu_second {
+                "single-thread rates per second on the CPU (the thread's own CPU time), threads and openssl per wall second"
+            } else {
+                "rates per wall second"
+            }
         ));
         out.push_str("### Proof-of-work tries per second, one core\n\n");
         out.push_str("| solver | tries/s | × `sha3` crate loop |\n|---|---:|---:|\n");

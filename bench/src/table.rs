@@ -19,6 +19,7 @@ use torpeer_core::table::{PeerTable, Provenance, TableLimits, Verified, VerifyCa
 use torpeer_core::{Identity, NetworkName, OnionAddress, Timestamp};
 
 use crate::alloc_count;
+use crate::measure::thread_cpu_ns;
 use crate::records::{BenchError, NOW};
 use crate::report::Report;
 
@@ -232,18 +233,6 @@ pub(crate) fn bench(entries: usize, report: &mut Report) -> Result<(), BenchErro
         record_inline_bytes: entry_size,
     });
     Ok(())
-}
-
-/// On-CPU nanoseconds of the calling thread (Linux `schedstat`), so that
-/// rates can be given per CPU second as well: on a host whose load average
-/// is several times its core count, wall time measures the scheduler.
-fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 /// A stopwatch for wall and on-CPU time.
