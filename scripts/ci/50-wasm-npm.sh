@@ -27,7 +27,9 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p torpeer-wasm --target wasm32-unknown-unknown --locked --tests
 
 echo "--- native CLI for cross-implementation records"
-cargo build -p torpeer-node --bin torpeer --locked
+# `--workspace` as in stage 20: reuses that build (a `-p` build resolves
+# features anew and rebuilds arti); leaves the binary in $target/debug/.
+cargo test --workspace --locked --no-run
 export TORPEER_BIN="$target/debug/torpeer"
 
 scratch=$(mktemp -d)

@@ -18,9 +18,9 @@ set -euo pipefail
 export TORPEER_REQUIRE_TOR=1
 out="$TORPEER_ARTIFACTS"
 mkdir -p "$out"
-cargo test -p torpeer-tornet --locked --test network -- --ignored --nocapture --test-threads=1 \
+cargo test --workspace --locked --test network -- --ignored --nocapture --test-threads=1 \
   2>&1 | tee "$out/tornet-ctor-test.log"
 # One network per test, one test at a time (2 cores); the outer timeout only
 # stops a hang that the tests' own budgets (~10 min worst case) missed.
-timeout --signal=INT 1500 cargo test -p torpeer-node --locked --test arti_tornet -- --ignored --nocapture --test-threads=1 \
+timeout --signal=INT 1500 cargo test --workspace --locked --test arti_tornet -- --ignored --nocapture --test-threads=1 \
   2>&1 | tee "$out/tornet-arti-test.log"

@@ -17,7 +17,10 @@ command -v tor >/dev/null || { echo "tor is not installed" >&2; exit 1; }
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 # The test runs the real binary; build it here so the test does not have to
 # (test profile: reuses what stage 20's `cargo test` built; lands in debug/).
-cargo build --locked --profile test -p torpeer-node --features arti --bin torpeer
+# The same package selection and features as stage 20 (`--workspace`), so
+# cargo reuses that build instead of resolving features anew and rebuilding
+# arti's ~400 crates; it leaves the test-profile binary in $target/debug/.
+cargo test --workspace --locked --no-run
 export TORPEER_BIN="$target/debug/torpeer"
-cargo test --locked -p torpeer-tests --test tor_network -- --nocapture --test-threads=1 \
+cargo test --workspace --locked --test tor_network -- --nocapture --test-threads=1 \
   2>&1 | tee "$out/tor-e2e-test.log"

@@ -29,5 +29,5 @@ npm run build
 # stage 20 built (it skips that check when the binary is absent).
 # tests/demo.test.mjs runs the real `torpeer demo` (which serves web/dist at
 # `/`), so the binary is built here (a no-op after stage 50) and required.
-(cd .. && cargo build -p torpeer-node --bin torpeer --locked)
+(cd .. && cargo test --workspace --locked --no-run)
 TORPEER_REQUIRE_DEMO=1 TORPEER_BIN="$CARGO_TARGET_DIR/debug/torpeer" npm test

@@ -33,14 +33,10 @@
 //! with a message unless `TORPEER_REQUIRE_TOR=1` (CI), which makes that a
 //! failure. The `torpeer` binary comes from `$TORPEER_BIN` or is built into
 //! this test's target directory (see `torpeer_tests::torpeer_bin`).
-//! The switch `TORPEER_E2E_ARTI=1` runs the router, alice and bob on the
-//! embedded arti transport (`--transport arti --tor-network DIR`); by
-//! default ([`ARTI_BY_DEFAULT`] = false) they run on external tor too, each
-//! behind its own C tor, because `torpeer run --transport arti` as merged
-//! from the `arti` branch (e607b8a) panicked at start-up in this test
-//! ("Could not automatically determine the process-level CryptoProvider
-//! from Rustls crate features"; the `arti` branch fixed that in ace83c6,
-//! not yet run here). Flip [`ARTI_BY_DEFAULT`] once the variant passes.
+//! The router, alice and bob run on the embedded arti transport
+//! (`--transport arti --tor-network DIR`; [`ARTI_BY_DEFAULT`]), carol on
+//! external tor behind its own C tor. `TORPEER_E2E_ARTI=0` puts all four on
+//! external tor (useful to tell an arti problem from a protocol one).
 //! Logs (every node's, every tor's) and the measured timings go to
 //! `$TORPEER_ARTIFACTS/tor-e2e/` when that is set.
 // Test code: a failed unwrap is a failed test, with its message.
@@ -69,7 +65,7 @@ const TEST: &str = "four_nodes_discover_each_other_over_a_private_tor_network";
 /// Env var: `1` puts the router, alice and bob on arti, `0` on external tor.
 const ARTI_ENV: &str = "TORPEER_E2E_ARTI";
 /// Whether the three arti nodes run on arti unless `TORPEER_E2E_ARTI` says.
-const ARTI_BY_DEFAULT: bool = false;
+const ARTI_BY_DEFAULT: bool = true;
 /// Env var set by CI stage 20 (`cargo test --workspace`) so the full run
 /// happens once, in stage 75; `TORPEER_REQUIRE_TOR=1` overrides it.
 const SKIP_ENV: &str = "TORPEER_SKIP_TOR_E2E";
