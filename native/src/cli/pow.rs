@@ -1,5 +1,6 @@
 //! `torpeer pow solve | verify | bench`.
 
+use super::output::say;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -188,7 +189,7 @@ fn solve(args: SolveArgs) -> CliResult {
     if args.json {
         output::print_json(&out)
     } else {
-        println!(
+        say!(
             "nonce {} meets difficulty {} for {} on network {} ({} hashes in {:.2}s, {:.2} MH/s)",
             out.nonce,
             out.difficulty,
@@ -232,7 +233,7 @@ fn verify(args: VerifyArgs) -> CliResult {
     match verdict {
         Ok(()) => {
             if !args.json {
-                println!(
+                say!(
                     "ok: nonce {} gives {achieved} leading zero bits (difficulty {difficulty})",
                     args.nonce
                 );
@@ -289,7 +290,7 @@ fn bench(args: BenchArgs) -> CliResult {
     if args.json {
         output::print_json(&out)
     } else {
-        println!(
+        say!(
             "{:.2} M tries/s on {} thread(s), {} kernel ({:.2} M/s per thread; {} tries in {:.2}s)",
             out.hashes_per_second / 1e6,
             out.threads,

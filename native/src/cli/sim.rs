@@ -2,6 +2,7 @@
 //! measured. Exit 0 when the honest nodes converged and no invalid record
 //! got into any table, 1 otherwise, 2 on a bad configuration.
 
+use super::output::say;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -69,9 +70,9 @@ pub(crate) fn run(args: SimArgs) -> ExitCode {
         }
     };
     if args.json {
-        println!("{}", report.to_json());
+        say!("{}", report.to_json());
     } else {
-        println!("{report}");
+        say!("{report}");
     }
     if report.passed() {
         ExitCode::SUCCESS
