@@ -101,8 +101,10 @@ before(async () => {
 });
 
 after(async () => {
-  await eventsB?.close();
+  // Stop the nodes first: that ends B's event stream from the server side,
+  // so closing it cannot wait on a stream nobody will end (it hung here).
   for (const c of children) c.kill("SIGTERM");
+  await Promise.race([eventsB?.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
   await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.on("exit", r)))));
   rmSync(root, { recursive: true, force: true });
 });
