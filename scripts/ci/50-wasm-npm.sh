@@ -47,7 +47,10 @@ npx tsc --noEmit -p .
 echo "--- node --test"
 node --test package.test.mjs
 echo "--- node --test (torpeer/client against running torpeer nodes)"
-node --test client.test.mjs
+# --test-force-exit: once every test has passed or failed, exit even if a
+# stray handle (an unfinished fetch stream of a failed test) would keep the
+# event loop alive — CI must never stall on it.
+node --test --test-force-exit client.test.mjs
 
 echo "--- figures (BENCHMARKS.md, WebAssembly)"
 records="$scratch/records.json"
