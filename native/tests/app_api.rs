@@ -27,12 +27,15 @@ fn post_message(http: SocketAddr, auth: Option<&str>, body: &str) -> (u16, serde
     let auth = auth
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    let req = format!(
+    // Sent with `Expect: 100-continue`: the server may refuse on the head
+    // alone (401, 413) and close, and the oversized body must not then be
+    // written into a closed socket.
+    let head = format!(
         "POST /v1/messages HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         Content-Length: {}\r\nConnection: close",
         body.len()
     );
-    let (code, _, body) = raw_http(http, req.as_bytes());
+    let (code, _, body) = http_expect_continue(http, &head, body.as_bytes());
     let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     (code, json)
 }

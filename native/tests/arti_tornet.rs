@@ -635,6 +635,49 @@ fn torpeer_run_on_arti_discovers_over_onions() {
         t.elapsed().as_secs_f64()
     );
 
+    // `torpeer peers --from ONION` on its own embedded arti client: the
+    // router's list, fetched over its onion and verified record by record.
+    let t = Instant::now();
+    let cli_arti = base.path().join("peers-cli-arti");
+    let listed = poll_until(
+        "`torpeer peers --from <router onion>` over arti",
+        RETRY_BUDGET,
+        || {
+            let out = std::process::Command::new(common::bin())
+                .args(["peers", "--from", &router.onion, "--json"])
+                .args(["--difficulty", common::DIFFICULTY])
+                .arg("--tor-network")
+                .arg(&net_dir)
+                .arg("--arti-dir")
+                .arg(&cli_arti)
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return Some(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap());
+            }
+            eprintln!(
+                "[{:>5.1}s] torpeer peers via arti: {}",
+                t.elapsed().as_secs_f64(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            std::thread::sleep(Duration::from_secs(2));
+            None
+        },
+    );
+    let onions: Vec<&str> = listed["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["record"]["onion"].as_str())
+        .collect();
+    for o in [&router.onion, &a.onion, &b.onion] {
+        assert!(onions.contains(&o.as_str()), "{o} missing from {onions:?}");
+    }
+    println!(
+        "FIGURE torpeer peers --from <router onion> via its own arti client: {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
     // An application message A -> B over Tor.
     let t = Instant::now();
     poll_until("a message from A to reach B", DISCOVERY_BUDGET, || {

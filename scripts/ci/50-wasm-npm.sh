@@ -47,10 +47,10 @@ npx tsc --noEmit -p .
 echo "--- node --test"
 node --test package.test.mjs
 echo "--- node --test (torpeer/client against running torpeer nodes)"
-# --test-force-exit: once every test has passed or failed, exit even if a
-# stray handle (an unfinished fetch stream of a failed test) would keep the
-# event loop alive — CI must never stall on it.
-node --test --test-force-exit client.test.mjs
+# No --test-force-exit: a handle left open after the tests (a stream the
+# client failed to close, a timer) is a bug and must show. `timeout` turns
+# such a hang into a loud failure instead of a stalled CI run.
+timeout --kill-after=10 600 node --test client.test.mjs
 
 echo "--- figures (BENCHMARKS.md, WebAssembly)"
 records="$scratch/records.json"

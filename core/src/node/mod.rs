@@ -813,6 +813,14 @@ impl Node {
         self.table.iter().map(|(_, e)| Self::info(e)).collect()
     }
 
+    /// The established connection that frames to `onion` go out on, if
+    /// any. A driver that bounds its per-connection write queues needs it:
+    /// with connections both ways the node may switch to a newer one
+    /// (PROTOCOL.md §7), and only this answer follows such a switch.
+    pub fn connection_to(&self, onion: &OnionAddress) -> Option<ConnectionId> {
+        self.by_peer.get(onion).copied()
+    }
+
     /// One peer, if known.
     pub fn peer(&self, onion: &OnionAddress) -> Option<PeerInfo> {
         self.table.get(onion).map(Self::info)

@@ -174,9 +174,13 @@ impl ArtiConfig {
 
     /// arti's configuration; `hs_dir` is registered as a read-only C-tor
     /// keystore for the service nickname, so the onion service arti runs is
-    /// the identity in that HiddenServiceDir.
+    /// the identity in that HiddenServiceDir. Without one the client can
+    /// only dial (`torpeer peers --via arti`).
     #[cfg(feature = "arti")]
-    pub(crate) fn to_tor_client_config(&self, hs_dir: &Path) -> Result<TorClientConfig, ArtiError> {
+    pub(crate) fn to_tor_client_config(
+        &self,
+        hs_dir: Option<&Path>,
+    ) -> Result<TorClientConfig, ArtiError> {
         if self.bootstrap_timeout_secs == 0 || self.connect_timeout_secs == 0 {
             return Err(ArtiError::Config(
                 "bootstrap_timeout_secs and connect_timeout_secs must be at least 1".into(),
@@ -187,8 +191,7 @@ impl ArtiConfig {
         let abs = |p: &Path| {
             std::path::absolute(p).map_err(|e| ArtiError::Config(format!("{}: {e}", p.display())))
         };
-        let (state_dir, cache_dir, hs_dir) =
-            (abs(&self.state_dir)?, abs(&self.cache_dir)?, abs(hs_dir)?);
+        let (state_dir, cache_dir) = (abs(&self.state_dir)?, abs(&self.cache_dir)?);
         let mut b = TorClientConfigBuilder::from_directories(state_dir, cache_dir);
         if let Some(net) = &self.network {
             apply_network(&mut b, net)?;
@@ -207,13 +210,15 @@ impl ArtiConfig {
         if self.testing.trust_all_file_permissions {
             b.storage().permissions().dangerously_trust_everyone();
         }
-        let mut ks = CTorServiceKeystoreConfigBuilder::default();
-        ks.id("torpeer-hidden-service-dir"
-            .parse::<tor_keymgr::KeystoreId>()
-            .map_err(|e| ArtiError::Config(format!("keystore id: {e}")))?)
-            .path(hs_dir)
-            .nickname(self.hs_nickname()?);
-        b.storage().keystore().ctor_service(ks);
+        if let Some(hs_dir) = hs_dir {
+            let mut ks = CTorServiceKeystoreConfigBuilder::default();
+            ks.id("torpeer-hidden-service-dir"
+                .parse::<tor_keymgr::KeystoreId>()
+                .map_err(|e| ArtiError::Config(format!("keystore id: {e}")))?)
+                .path(abs(hs_dir)?)
+                .nickname(self.hs_nickname()?);
+            b.storage().keystore().ctor_service(ks);
+        }
         b.build().map_err(|e| ArtiError::Config(e.to_string()))
     }
 
@@ -326,7 +331,7 @@ mod tests {
     fn custom_network_builds() {
         let d = tempfile::tempdir().unwrap();
         cfg(d.path())
-            .to_tor_client_config(&d.path().join("hs"))
+            .to_tor_client_config(Some(&d.path().join("hs")))
             .unwrap();
     }
 
@@ -338,7 +343,7 @@ mod tests {
         if let Some(n) = c.network.as_mut() {
             n.fallbacks[0].rsa_identity = "xyz".into();
         }
-        let err = c.to_tor_client_config(d.path()).unwrap_err();
+        let err = c.to_tor_client_config(Some(d.path())).unwrap_err();
         assert_eq!(err.code(), "arti.config");
     }
 
@@ -350,7 +355,7 @@ mod tests {
         if let Some(n) = c.network.as_mut() {
             n.hsdir_interval_minutes = Some(4);
         }
-        let err = c.to_tor_client_config(d.path()).unwrap_err();
+        let err = c.to_tor_client_config(Some(d.path())).unwrap_err();
         assert!(err.to_string().contains("hsdir_interval"), "{err}");
     }
 
@@ -375,7 +380,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let mut c = cfg(d.path());
         c.connect_timeout_secs = 0;
-        let err = c.to_tor_client_config(d.path()).unwrap_err();
+        let err = c.to_tor_client_config(Some(d.path())).unwrap_err();
         assert_eq!(err.code(), "arti.config");
     }
 }

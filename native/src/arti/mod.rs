@@ -26,4 +26,4 @@ pub use config::{
 #[cfg(feature = "arti")]
 pub use error::ArtiError;
 #[cfg(feature = "arti")]
-pub use onion::{ArtiOnion, IncomingStream};
+pub use onion::{ArtiClient, ArtiOnion, IncomingStream};

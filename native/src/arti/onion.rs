@@ -60,27 +60,7 @@ impl ArtiOnion {
         let keys = hsdir_fs::read_hs_dir(hs_dir)?;
         let expected = keys.identity.address();
 
-        let tor_cfg = cfg.to_tor_client_config(hs_dir)?;
-        let client = TorClient::builder()
-            .config(tor_cfg)
-            .create_unbootstrapped_async()
-            .await
-            .map_err(ArtiError::Create)?;
-        // Bounded: without a network `bootstrap()` keeps retrying forever,
-        // and a node that never starts must say why instead of hanging.
-        let progress = tokio::spawn(log_bootstrap_progress(client.bootstrap_events()));
-        let bootstrapped = tokio::time::timeout(cfg.bootstrap_timeout(), client.bootstrap()).await;
-        progress.abort();
-        match bootstrapped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(ArtiError::Bootstrap(e)),
-            Err(_) => {
-                return Err(ArtiError::BootstrapTimeout {
-                    secs: cfg.bootstrap_timeout_secs,
-                    status: client.bootstrap_status().to_string(),
-                });
-            }
-        }
+        let client = bootstrap(cfg, Some(hs_dir)).await?;
 
         let svc_cfg = OnionServiceConfigBuilder::default()
             .nickname(cfg.hs_nickname()?)
@@ -157,17 +137,7 @@ impl ArtiOnion {
     /// addresses such as 127.0.0.1 only when `allow_local_addrs` is set).
     /// Never a direct connection.
     pub async fn connect_host(&self, host: &str, port: u16) -> Result<DataStream, ArtiError> {
-        let host = host.trim();
-        if host.ends_with(".onion") {
-            return self.dial(host, port).await;
-        }
-        self.client
-            .connect((host, port))
-            .await
-            .map_err(|source| ArtiError::Connect {
-                target: format!("{host}:{port}"),
-                source,
-            })
+        connect_host(&self.client, host, port).await
     }
 
     /// Stops the onion service and the accept loop. Open streams stay open
@@ -195,6 +165,86 @@ impl Drop for ArtiOnion {
     fn drop(&mut self) {
         self.accept_task.abort();
     }
+}
+
+/// A bootstrapped arti client for `cfg`, with the C-tor keystore of
+/// `hs_dir` when there is one.
+async fn bootstrap(
+    cfg: &ArtiConfig,
+    hs_dir: Option<&Path>,
+) -> Result<Arc<TorClient<PreferredRuntime>>, ArtiError> {
+    let tor_cfg = cfg.to_tor_client_config(hs_dir)?;
+    let client = TorClient::builder()
+        .config(tor_cfg)
+        .create_unbootstrapped_async()
+        .await
+        .map_err(ArtiError::Create)?;
+    // Bounded: without a network `bootstrap()` keeps retrying forever, and
+    // a node that never starts must say why instead of hanging.
+    let progress = tokio::spawn(log_bootstrap_progress(client.bootstrap_events()));
+    let bootstrapped = tokio::time::timeout(cfg.bootstrap_timeout(), client.bootstrap()).await;
+    progress.abort();
+    match bootstrapped {
+        Ok(Ok(())) => Ok(client),
+        Ok(Err(e)) => Err(ArtiError::Bootstrap(e)),
+        Err(_) => Err(ArtiError::BootstrapTimeout {
+            secs: cfg.bootstrap_timeout_secs,
+            status: client.bootstrap_status().to_string(),
+        }),
+    }
+}
+
+/// A dial-only arti client: no onion service, no keys. For tools that
+/// fetch from onions without being a node (`torpeer peers --via arti`).
+pub struct ArtiClient {
+    client: Arc<TorClient<PreferredRuntime>>,
+}
+
+impl ArtiClient {
+    /// Bootstraps arti with `cfg` (its state and cache directories; the
+    /// nickname is unused). Must be called inside a tokio runtime.
+    pub async fn bootstrap(cfg: &ArtiConfig) -> Result<ArtiClient, ArtiError> {
+        tokio::runtime::Handle::try_current().map_err(|_| ArtiError::NoRuntime)?;
+        Ok(ArtiClient {
+            client: bootstrap(cfg, None).await?,
+        })
+    }
+
+    /// Opens a stream to `host:port` through Tor, as
+    /// [`ArtiOnion::connect_host`] does.
+    pub async fn connect_host(&self, host: &str, port: u16) -> Result<DataStream, ArtiError> {
+        connect_host(&self.client, host, port).await
+    }
+}
+
+impl std::fmt::Debug for ArtiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArtiClient").finish_non_exhaustive()
+    }
+}
+
+/// `host:port` through Tor, never directly; an onion address is validated
+/// before it reaches Tor.
+async fn connect_host(
+    client: &TorClient<PreferredRuntime>,
+    host: &str,
+    port: u16,
+) -> Result<DataStream, ArtiError> {
+    let host = host.trim();
+    let host = if host.ends_with(".onion") {
+        OnionAddress::parse(host)
+            .map_err(|e| ArtiError::BadAddress(format!("{host}: {e}")))?
+            .to_string()
+    } else {
+        host.to_owned()
+    };
+    client
+        .connect((host.as_str(), port))
+        .await
+        .map_err(|source| ArtiError::Connect {
+            target: format!("{host}:{port}"),
+            source,
+        })
 }
 
 /// Logs arti's bootstrap progress at every tenth, so a slow start shows

@@ -378,7 +378,6 @@ pub fn spawn(config: DriverConfig, transport: Arc<dyn Transport>) -> Result<Driv
         conn_tx,
         events: ev_tx,
         writers: HashMap::new(),
-        peer_conns: HashMap::new(),
         dirty_since: None,
         messages_received: 0,
     };
@@ -481,9 +480,6 @@ struct NodeTask {
     conn_tx: mpsc::Sender<ConnEvent>,
     events: broadcast::Sender<Event>,
     writers: HashMap<ConnectionId, mpsc::Sender<Vec<u8>>>,
-    /// The stream that carried the last message to each peer we sent to
-    /// (learned from the frame `send` produced; entries go with the stream).
-    peer_conns: HashMap<OnionAddress, ConnectionId>,
     dirty_since: Option<Instant>,
     messages_received: u64,
 }
@@ -560,7 +556,6 @@ impl NodeTask {
             }
             ConnEvent::Closed { conn } => {
                 self.writers.remove(&conn);
-                self.peer_conns.retain(|_, c| *c != conn);
                 self.node
                     .handle_input(now, Input::ConnectionClosed { conn });
             }
@@ -632,20 +627,16 @@ impl NodeTask {
             .config()
             .send_queue_len
             .min(conn::WRITE_QUEUE - PROTOCOL_RESERVE);
-        if let Some(w) = self.peer_conns.get(&to).and_then(|c| self.writers.get(c))
+        if let Some(w) = self
+            .node
+            .connection_to(&to)
+            .and_then(|c| self.writers.get(&c))
             && w.max_capacity() - w.capacity() >= limit
         {
             return Err(SendError::QueueFull);
         }
         self.node.send(now, &to, data)?;
-        // drain() ran before this command, so the first output is what
-        // send produced: the frame for a connected peer (or a dial).
-        if let Some(out) = self.node.poll_output() {
-            if let Output::Transmit { conn, .. } = &out {
-                self.peer_conns.insert(to, *conn);
-            }
-            self.output(out);
-        }
+        self.drain();
         Ok(())
     }
 
@@ -668,7 +659,6 @@ impl NodeTask {
                 // Dropping the sender closes the stream once its queue is
                 // written; the task then reports Closed.
                 self.writers.remove(&conn);
-                self.peer_conns.retain(|_, c| *c != conn);
             }
             Output::Event(ev) => self.on_event(ev),
         }

@@ -15,6 +15,8 @@
 
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -35,6 +37,11 @@ use crate::driver::{HandleError, NodeHandle};
 pub const TOKEN_FILE: &str = "api.token";
 /// Events queued per SSE subscriber before it counts as too slow.
 const SSE_QUEUE: usize = 256;
+/// Bytes of frames queued per SSE subscriber before it counts as too slow.
+/// Messages are up to 1 MiB (1.4 MB as base64), so a frame count alone
+/// would let one stalled consumer hold 256 of them: ~350 MB. This keeps it
+/// to a few MB, while one largest message always fits.
+const SSE_QUEUE_BYTES: usize = 4 * 1024 * 1024;
 /// Comment line sent when nothing else happened, so proxies and clients
 /// see the stream is alive.
 const SSE_KEEPALIVE: Duration = Duration::from_secs(15);
@@ -253,7 +260,12 @@ fn sse_frame(event: &Event) -> Option<String> {
 }
 
 /// A response body fed from a channel; ends when the sender is dropped.
-struct ChannelBody(mpsc::Receiver<Bytes>);
+/// `queued` counts the bytes sent into the channel and not yet taken out
+/// by hyper, so the producer can bound them.
+struct ChannelBody {
+    rx: mpsc::Receiver<Bytes>,
+    queued: Arc<AtomicUsize>,
+}
 
 impl Body for ChannelBody {
     type Data = Bytes;
@@ -263,21 +275,37 @@ impl Body for ChannelBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        self.0.poll_recv(cx).map(|b| b.map(|b| Ok(Frame::data(b))))
+        self.rx.poll_recv(cx).map(|b| {
+            b.map(|b| {
+                self.queued.fetch_sub(b.len(), Ordering::Relaxed);
+                Ok(Frame::data(b))
+            })
+        })
     }
+}
+
+/// Whether a subscriber with `queued` bytes waiting may take `frame` more:
+/// within [`SSE_QUEUE_BYTES`], or anything when nothing waits (so a single
+/// frame larger than the budget still goes to a consumer that keeps up).
+fn sse_has_room(queued: usize, frame: usize) -> bool {
+    queued == 0 || queued.saturating_add(frame) <= SSE_QUEUE_BYTES
 }
 
 /// `GET /v1/events`: the node's events as Server-Sent Events.
 pub(super) fn events(handle: &NodeHandle) -> Resp {
     let mut events = handle.subscribe();
     let (tx, rx) = mpsc::channel::<Bytes>(SSE_QUEUE);
+    let queued = Arc::new(AtomicUsize::new(0));
+    let body = ChannelBody {
+        rx,
+        queued: queued.clone(),
+    };
     tokio::spawn(async move {
-        // Tell the client it is connected (and which node it talks to).
-        if tx
-            .send(Bytes::from_static(b": connected\n\n"))
-            .await
-            .is_err()
-        {
+        // Tell the client it is connected. Counted like every frame:
+        // `poll_frame` subtracts whatever it hands out.
+        let hello = Bytes::from_static(b": connected\n\n");
+        queued.fetch_add(hello.len(), Ordering::Relaxed);
+        if tx.send(hello).await.is_err() {
             return;
         }
         let mut keepalive = tokio::time::interval(SSE_KEEPALIVE);
@@ -298,9 +326,21 @@ pub(super) fn events(handle: &NodeHandle) -> Resp {
                 _ = keepalive.tick() => Bytes::from_static(b": keepalive\n\n"),
                 () = tx.closed() => return,
             };
+            let waiting = queued.load(Ordering::Relaxed);
+            if !sse_has_room(waiting, frame.len()) {
+                tracing::warn!(
+                    queued_bytes = waiting,
+                    limit = SSE_QUEUE_BYTES,
+                    "dropping slow SSE consumer: its queue is full"
+                );
+                return;
+            }
+            let len = frame.len();
+            queued.fetch_add(len, Ordering::Relaxed);
             match tx.try_send(frame) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
+                    queued.fetch_sub(len, Ordering::Relaxed);
                     tracing::warn!(
                         queued = SSE_QUEUE,
                         "dropping slow SSE consumer: its queue is full"
@@ -311,7 +351,7 @@ pub(super) fn events(handle: &NodeHandle) -> Resp {
             }
         }
     });
-    let mut r = hyper::Response::new(boxed(ChannelBody(rx)));
+    let mut r = hyper::Response::new(boxed(body));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -357,6 +397,15 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"ab", b"abc"));
         assert!(!constant_time_eq(b"", b"abc"));
+    }
+
+    #[test]
+    fn the_sse_byte_budget_bounds_a_queue_but_always_takes_one_frame() {
+        assert!(sse_has_room(0, 10 * SSE_QUEUE_BYTES));
+        assert!(sse_has_room(1, SSE_QUEUE_BYTES - 1));
+        assert!(!sse_has_room(1, SSE_QUEUE_BYTES));
+        assert!(!sse_has_room(SSE_QUEUE_BYTES, 1));
+        assert!(!sse_has_room(usize::MAX, usize::MAX));
     }
 
     #[test]

@@ -63,9 +63,16 @@ async function startNode(name, role, bootstrap = []) {
 
 /** The next event for which `pick` returns something, from an iterator. */
 async function nextMatching(events, what, pick) {
-  const timer = sleep(WAIT_MS).then(() => {
-    throw new Error(`timed out waiting for ${what}`);
-  });
+  // The deadline timer is cancelled once an event matched: a pending
+  // 90 s timer would keep Node's event loop, and so `node --test`, alive
+  // long after the last test.
+  const cancel = new AbortController();
+  const timer = sleep(WAIT_MS, undefined, { signal: cancel.signal }).then(
+    () => {
+      throw new Error(`timed out waiting for ${what}`);
+    },
+    () => undefined,
+  );
   const found = (async () => {
     for (;;) {
       const { value, done } = await events.next();
@@ -74,7 +81,11 @@ async function nextMatching(events, what, pick) {
       if (v !== undefined) return v;
     }
   })();
-  return Promise.race([found, timer]);
+  try {
+    return await Promise.race([found, timer]);
+  } finally {
+    cancel.abort();
+  }
 }
 
 async function rejectsWith(promise, code, status) {
