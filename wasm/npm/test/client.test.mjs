@@ -205,24 +205,30 @@ test("breaking out of the iterator or aborting closes the stream", async () => {
   assert.deepEqual(await pending, { value: undefined, done: true });
   // for-await with break returns promptly too.
   const second = clientA.events();
-  const sent = (async () => {
-    await until("B's message to A", async () => {
-      try {
-        return await clientB.send(a.onion, "to a");
-      } catch (e) {
-        if (e instanceof TorPeerApiError && ["peer_offline", "queue_full"].includes(e.code)) return undefined;
-        throw e;
-      }
-    });
-  })();
-  let seen;
-  for await (const ev of second) {
-    if (ev.type === "message") {
-      seen = ev;
-      break;
+  // The node subscribes a stream when it answers the request: a message
+  // sent before that is not this stream's to see, so wait for the answer.
+  await second.opened;
+  await until("B's message to A", async () => {
+    try {
+      return await clientB.send(a.onion, "to a");
+    } catch (e) {
+      if (e instanceof TorPeerApiError && ["peer_offline", "queue_full"].includes(e.code)) return undefined;
+      throw e;
     }
+  });
+  const deadline = setTimeout(() => second.close(), WAIT_MS);
+  let seen;
+  try {
+    for await (const ev of second) {
+      if (ev.type === "message") {
+        seen = ev;
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
   }
-  await sent;
+  assert.ok(seen, "A's stream ended without B's message");
   assert.equal(seen.from, b.onion);
   assert.deepEqual(await second.next(), { value: undefined, done: true });
 });
