@@ -9,7 +9,6 @@
 //! modules are its parts, public for the CLI, tests and advanced use.
 
 pub mod app;
-#[cfg(feature = "arti")]
 pub mod arti;
 pub mod clock;
 pub mod config;
