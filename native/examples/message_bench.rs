@@ -12,8 +12,10 @@
 //! gives true one-way latency (send call to event at the receiver), not
 //! half a round trip. Per size:
 //! - **idle latency**: one message in flight at a time, `--samples` times;
-//! - **throughput**: `--messages` sent as fast as `send` accepts them
-//!   (`queue_full` answers are retried after a yield), timed from the first
+//! - **throughput**: `--messages` sent as fast as `send` accepts them, with
+//!   at most 512 in flight (the receiver's event channel holds 1,024 and
+//!   drops what a slow reader leaves; `queue_full` answers are retried
+//!   after a yield), timed from the first
 //!   send to the last arrival; the latency of those messages is reported too
 //!   (it includes queueing, so it shows the cost of a full pipe).
 //!
@@ -24,6 +26,10 @@ use std::time::{Duration, Instant};
 use torpeer_node::app::{
     Event, Events, OnionAddress, Role, SendError, Sender, TorPeer, TransportKind,
 };
+
+/// Messages in flight at most during the throughput run (below the
+/// node's 1,024-event channel).
+const WINDOW: usize = 512;
 
 struct Options {
     messages: usize,
@@ -149,11 +155,17 @@ async fn bench_size(
     // Throughput: a sender task as fast as `send` allows; this task receives.
     let n = o.messages as u64;
     let start = Instant::now();
+    // At most WINDOW messages sent and not yet received: the receiving
+    // node's event channel holds 1,024 events and, like any broadcast,
+    // drops (reports `Lagged`) what a slow reader has not taken, so an
+    // unbounded sender would measure loss, not throughput.
+    let window = std::sync::Arc::new(tokio::sync::Semaphore::new(WINDOW));
     let sender = {
-        let (from, to) = (a.sender(), b.onion());
+        let (from, to, window) = (a.sender(), b.onion(), window.clone());
         tokio::spawn(async move {
             let mut refused = 0u64;
             for seq in 0..n {
+                window.acquire().await.map_err(|e| e.to_string())?.forget();
                 refused += send(&from, to, &payload(size, seq, epoch)).await?;
             }
             Ok::<_, String>(refused)
@@ -162,6 +174,7 @@ async fn bench_size(
     let mut loaded = Vec::with_capacity(o.messages);
     for seq in 0..n {
         let (got, latency) = receive(events, epoch).await?;
+        window.add_permits(1);
         if got != seq {
             return Err(format!(
                 "expected message {seq}, got {got} (lost or reordered)"
