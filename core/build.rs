@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
+    // Read at run time, not with `env!`: a build script binary cached in a
+    // target dir shared by clones at other paths must not point at theirs.
+    let proto_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../proto");
     let proto = proto_dir.join("torpeer.proto");
     println!("cargo:rerun-if-changed={}", proto.display());
 

@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::mpsc;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
@@ -40,32 +38,6 @@ fn post_message(http: SocketAddr, auth: Option<&str>, body: &str) -> (u16, serde
     (code, json)
 }
 
-/// Open `GET /v1/events` and forward each `event:`/`data:` pair.
-fn subscribe(http: SocketAddr, token: &str) -> mpsc::Receiver<(String, serde_json::Value)> {
-    let mut s = TcpStream::connect(http).unwrap();
-    write!(
-        s,
-        "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
-    )
-    .unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut kind = String::new();
-        for line in BufReader::new(s).lines() {
-            let Ok(line) = line else { return };
-            if let Some(k) = line.strip_prefix("event: ") {
-                kind = k.to_owned();
-            } else if let Some(d) = line.strip_prefix("data: ")
-                && let Ok(v) = serde_json::from_str(d)
-                && tx.send((kind.clone(), v)).is_err()
-            {
-                return;
-            }
-        }
-    });
-    rx
-}
-
 #[test]
 fn messages_flow_between_nodes_and_the_token_guards_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -89,8 +61,6 @@ fn messages_flow_between_nodes_and_the_token_guards_them() {
     let a_onion = onion(&a);
 
     let events = subscribe(b.http, &b_token);
-    // Give the event stream a moment to be registered before sending;
-    // retried below anyway.
     let body = format!(r#"{{"to": "{b_onion}", "data": "aGVsbG8gQg=="}}"#);
 
     // Without a token, or with the wrong one: 401 and nothing is sent.

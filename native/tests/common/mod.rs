@@ -2,7 +2,7 @@
 //! binary on loopback, find its HTTP API, speak minimal HTTP.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -164,4 +164,43 @@ pub(crate) fn tcp_contact(addr: SocketAddr) -> String {
         s["onion"].as_str().unwrap(),
         s["listen"].as_str().unwrap()
     )
+}
+
+/// Open `GET /v1/events`, wait until the node has registered the stream,
+/// and forward each `event:`/`data:` pair.
+pub(crate) fn subscribe(
+    http: SocketAddr,
+    token: &str,
+) -> std::sync::mpsc::Receiver<(String, serde_json::Value)> {
+    let mut s = TcpStream::connect(http).unwrap();
+    write!(
+        s,
+        "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    // The node subscribes before it sends `: connected`: once that line is
+    // read, no event sent after this returns can be missed.
+    let mut lines = std::io::BufReader::new(s).lines();
+    loop {
+        let line = lines.next().expect("event stream closed").unwrap();
+        if line == ": connected" {
+            break;
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut kind = String::new();
+        for line in lines {
+            let Ok(line) = line else { return };
+            if let Some(k) = line.strip_prefix("event: ") {
+                kind = k.to_owned();
+            } else if let Some(d) = line.strip_prefix("data: ")
+                && let Ok(v) = serde_json::from_str(d)
+                && tx.send((kind.clone(), v)).is_err()
+            {
+                return;
+            }
+        }
+    });
+    rx
 }
