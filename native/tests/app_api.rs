@@ -155,4 +155,13 @@ fn messages_flow_between_nodes_and_the_token_guards_them() {
         &format!(r#"{{"to": "{b_onion}", "data": "aGk="}}"#),
     );
     assert_eq!((code, err["code"].as_str()), (403, Some("local_is_router")));
+
+    // The same local-API path as the over-Tor figures in arti_tornet.rs, on
+    // loopback tcp (BENCHMARKS.md "Application messages").
+    api_message_figures(
+        "on loopback tcp",
+        (a.http, &a.data_dir, &a_onion),
+        (b.http, &b.data_dir),
+        &b_onion,
+    );
 }

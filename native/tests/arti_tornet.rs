@@ -529,87 +529,6 @@ fn post_message(from: &ArtiNode, to: &str, data_b64: &str) -> u16 {
     common::raw_http(from.http, req.as_bytes()).0
 }
 
-/// Latency and throughput of application messages A -> B over the onion
-/// circuit that is now up, measured through the real local API: `POST
-/// /v1/messages` on A until `event: message` on B's `/v1/events`. Figures,
-/// not limits: the only assertions are that every message arrives once.
-fn message_figures_over_tor(a: &ArtiNode, b: &ArtiNode) {
-    const LATENCY_SAMPLES: usize = 50;
-    const BURST: usize = 500;
-    /// Below the node's default per-peer queue (64), so a 409 is rare.
-    const WINDOW: usize = 32;
-    let token = std::fs::read_to_string(b.data_dir.join("api.token")).unwrap();
-    let events = common::subscribe(b.http, token.trim());
-    // "bXNn" + 8 digits is canonical base64 (12 chars, 9 bytes), so B's
-    // event carries exactly the string A posted.
-    let payload = |i: usize| format!("bXNn{i:08}");
-    let recv = |want: &str, deadline: Instant| loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "message {want} did not reach B");
-        match events.recv_timeout(left) {
-            Ok((kind, v)) if kind == "message" => {
-                assert_eq!(v["from"].as_str(), Some(a.onion.as_str()));
-                return v["data"].as_str().unwrap_or_default().to_owned();
-            }
-            Ok(_) => {}
-            Err(e) => panic!("B's event stream: {e} while waiting for {want}"),
-        }
-    };
-    let post = |data: &str| loop {
-        match post_message(a, &b.onion, data) {
-            202 => return,
-            // Queue full: the earlier ones are still on their way.
-            409 => std::thread::sleep(Duration::from_millis(20)),
-            code => panic!("POST /v1/messages: {code}"),
-        }
-    };
-
-    // One in flight at a time: the idle round trip through the local API,
-    // A's driver, the onion circuit, B's driver and B's event stream.
-    let mut lat = Vec::with_capacity(LATENCY_SAMPLES);
-    for i in 0..LATENCY_SAMPLES {
-        let want = payload(i);
-        let t = Instant::now();
-        post(&want);
-        let got = recv(&want, Instant::now() + RETRY_BUDGET);
-        assert_eq!(got, want, "messages arrive in order, once");
-        lat.push(t.elapsed());
-    }
-    lat.sort();
-    let pct = |p: usize| lat[(lat.len() * p / 100).min(lat.len() - 1)].as_secs_f64() * 1e3;
-    println!(
-        "FIGURE message latency A -> B over onions ({LATENCY_SAMPLES} samples, one in flight): \
-         p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        pct(50),
-        pct(99),
-        lat[lat.len() - 1].as_secs_f64() * 1e3
-    );
-
-    // A burst with up to WINDOW in flight: messages per second end to end.
-    let t = Instant::now();
-    let deadline = t + DISCOVERY_BUDGET;
-    let (mut sent, mut got) = (0, 0);
-    while got < BURST {
-        while sent < BURST && sent - got < WINDOW {
-            post(&payload(LATENCY_SAMPLES + sent));
-            sent += 1;
-        }
-        let want = payload(LATENCY_SAMPLES + got);
-        assert_eq!(
-            recv(&want, deadline),
-            want,
-            "messages arrive in order, once"
-        );
-        got += 1;
-    }
-    let secs = t.elapsed().as_secs_f64();
-    println!(
-        "FIGURE message throughput A -> B over onions ({BURST} x 9 B, {WINDOW} in flight): \
-         {:.0} msg/s ({secs:.2} s)",
-        BURST as f64 / secs
-    );
-}
-
 #[test]
 #[ignore = "launches a private Tor network; run by scripts/ci/70-tor-network.sh"]
 fn torpeer_run_on_arti_discovers_over_onions() {
@@ -777,7 +696,12 @@ fn torpeer_run_on_arti_discovers_over_onions() {
         t.elapsed().as_secs_f64()
     );
 
-    message_figures_over_tor(&a, &b);
+    common::api_message_figures(
+        "over onions",
+        (a.http, &a.data_dir, &a.onion),
+        (b.http, &b.data_dir),
+        &b.onion,
+    );
 
     // No clearnet: only relay ORPorts and the API.
     for n in [&router, &a, &b] {

@@ -204,3 +204,107 @@ pub(crate) fn subscribe(
     });
     rx
 }
+
+/// Latency and throughput of application messages A -> B (on a connection
+/// that is already up), measured through the real local API: `POST
+/// /v1/messages` on A until `event: message` on B's `/v1/events`. Prints
+/// `FIGURE` lines; figures, not limits: the only assertions are that every
+/// message arrives, once and in order. `a` is (HTTP API, data dir, onion).
+pub(crate) fn api_message_figures(
+    label: &str,
+    a: (SocketAddr, &Path, &str),
+    b: (SocketAddr, &Path),
+    b_onion: &str,
+) {
+    const LATENCY_SAMPLES: usize = 50;
+    const BURST: usize = 500;
+    /// Below the node's default per-peer queue (64), so a 409 is rare.
+    const WINDOW: usize = 32;
+    let read_token = |dir: &Path| {
+        std::fs::read_to_string(dir.join("api.token"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let a_token = read_token(a.1);
+    let events = subscribe(b.0, &read_token(b.1));
+    // "bXNn" + 8 digits is canonical base64 (12 chars, 9 bytes), so B's
+    // event carries exactly the string A posted.
+    let payload = |i: usize| format!("bXNn{i:08}");
+    let recv = |want: &str, deadline: Instant| loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "message {want} did not reach B");
+        match events.recv_timeout(left) {
+            Ok((kind, v)) if kind == "message" => {
+                assert_eq!(v["from"].as_str(), Some(a.2));
+                let data = v["data"].as_str().unwrap_or_default();
+                // Not ours (e.g. a late copy of a message the caller
+                // re-posted until one arrived).
+                if data.starts_with("bXNn") {
+                    return data.to_owned();
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("B's event stream: {e} while waiting for {want}"),
+        }
+    };
+    let post = |data: &str| loop {
+        let body = format!(r#"{{"to": "{b_onion}", "data": "{data}"}}"#);
+        let req = format!(
+            "POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {a_token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        match raw_http(a.0, req.as_bytes()).0 {
+            202 => return,
+            // Queue full: the earlier ones are still on their way.
+            409 => std::thread::sleep(Duration::from_millis(20)),
+            code => panic!("POST /v1/messages: {code}"),
+        }
+    };
+
+    // One in flight at a time: the idle round trip through the local API,
+    // A's driver, the onion circuit, B's driver and B's event stream.
+    let mut lat = Vec::with_capacity(LATENCY_SAMPLES);
+    for i in 0..LATENCY_SAMPLES {
+        let want = payload(i);
+        let t = Instant::now();
+        post(&want);
+        let got = recv(&want, Instant::now() + WAIT);
+        assert_eq!(got, want, "messages arrive in order, once");
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    let pct = |p: usize| lat[(lat.len() * p / 100).min(lat.len() - 1)].as_secs_f64() * 1e3;
+    println!(
+        "FIGURE message latency A -> B {label} ({LATENCY_SAMPLES} samples, one in flight): \
+         p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(50),
+        pct(99),
+        lat[lat.len() - 1].as_secs_f64() * 1e3
+    );
+
+    // A burst with up to WINDOW in flight: messages per second end to end.
+    let t = Instant::now();
+    let deadline = t + WAIT;
+    let (mut sent, mut got) = (0, 0);
+    while got < BURST {
+        while sent < BURST && sent - got < WINDOW {
+            post(&payload(LATENCY_SAMPLES + sent));
+            sent += 1;
+        }
+        let want = payload(LATENCY_SAMPLES + got);
+        assert_eq!(
+            recv(&want, deadline),
+            want,
+            "messages arrive in order, once"
+        );
+        got += 1;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "FIGURE message throughput A -> B {label} ({BURST} x 9 B, {WINDOW} in flight): \
+         {:.0} msg/s ({secs:.2} s)",
+        BURST as f64 / secs
+    );
+}
