@@ -94,19 +94,29 @@ impl KnownFilter {
 
     /// The `k` bit indices of an element: `(h1 + j·h2) mod m`
     /// (Kirsch–Mitzenmacher double hashing).
-    fn indices(&self, public_key: &[u8; 32], sequence: u64) -> impl Iterator<Item = usize> {
+    ///
+    /// Computed as `a = h1 mod m`, `b = h2 mod m`, then `a + j·b` reduced
+    /// by subtraction: the same indices (`h1 + j·h2` cannot overflow a u64
+    /// for 32-bit halves and j ≤ 16) with two divisions instead of `k`.
+    /// Every gossip round builds a filter over the whole table and the
+    /// answerer tests its whole table against it, so this is the hot loop
+    /// of gossip at scale.
+    fn indices(&self, public_key: &[u8; 32], sequence: u64) -> impl Iterator<Item = usize> + use<> {
         let h = element_hash(self.key, public_key, sequence);
-        let (h1, h2) = (h & 0xffff_ffff, h >> 32);
         let m = self.m().max(1);
-        (0..u64::from(self.hashes)).map(move |j| ((h1 + j * h2) % m) as usize)
+        let (mut i, step) = ((h & 0xffff_ffff) % m, (h >> 32) % m);
+        (0..self.hashes).map(move |_| {
+            let index = i as usize;
+            i += step;
+            if i >= m {
+                i -= m;
+            }
+            index
+        })
     }
 
     fn insert(&mut self, public_key: &[u8; 32], sequence: u64) {
-        let h = element_hash(self.key, public_key, sequence);
-        let (h1, h2) = (h & 0xffff_ffff, h >> 32);
-        let m = self.m().max(1);
-        for j in 0..u64::from(self.hashes) {
-            let i = ((h1 + j * h2) % m) as usize;
+        for i in self.indices(public_key, sequence) {
             self.bits[i / 8] |= 1 << (i % 8);
         }
     }
@@ -206,6 +216,34 @@ mod tests {
             .map(|j| (((h & 0xffff_ffff) + j * (h >> 32)) % m) as usize)
             .collect();
         assert_eq!(f.indices(&pk, 3).collect::<Vec<_>>(), want);
+    }
+
+    #[test]
+    fn incremental_indices_equal_the_formula_for_any_size_and_k() {
+        // Received filters have any length 1..=16384 and k in 1..=16; the
+        // running sum must agree with `(h1 + j·h2) mod m` for all of them.
+        for (len, hashes) in [(1, 16), (3, 1), (7, 5), (125, 7), (999, 16), (16_384, 16)] {
+            let f = KnownFilter::from_proto(proto::KnownFilter {
+                bits: vec![0; len],
+                hashes,
+                key0: len as u64,
+                key1: 99,
+            })
+            .unwrap();
+            let m = 8 * len as u64;
+            for i in 0..200 {
+                let pk = key(i);
+                let h = element_hash(f.key, &pk, i);
+                let want: Vec<usize> = (0..u64::from(hashes))
+                    .map(|j| (((h & 0xffff_ffff) + j * (h >> 32)) % m) as usize)
+                    .collect();
+                assert_eq!(
+                    f.indices(&pk, i).collect::<Vec<_>>(),
+                    want,
+                    "m={m} k={hashes}"
+                );
+            }
+        }
     }
 
     #[test]

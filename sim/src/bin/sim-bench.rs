@@ -6,7 +6,14 @@
 //! cargo run --release -p torpeer-sim --bin sim-bench -- 1000 10000 100000
 //! cargo run --release -p torpeer-sim --bin sim-bench -- --max-rss-mb 8000 100000
 //! cargo run --release -p torpeer-sim --bin sim-bench -- --table-bytes 20000
+//! cargo run --release -p torpeer-sim --bin sim-bench -- --table-capacity 1000 10000
 //! ```
+//!
+//! `--table-capacity C` bounds every node's peer table (default: the
+//! node's 10,000). With C below N nobody can know 99 % of the network, so
+//! `converged_s` stays empty by design and the run measures cost only:
+//! what gossip, eviction and verification of a network larger than any
+//! table cost per node.
 //!
 //! `--table-bytes N` measures what one peer-table entry costs: the growth
 //! of resident memory while N verified records go into one table (a real
@@ -177,9 +184,10 @@ fn table_bytes(n: usize) -> ExitCode {
 }
 
 /// Child mode: run one size, print one line of JSON with the figures.
-fn child(nodes: usize, seed: u64, duration_s: u64) -> ExitCode {
+fn child(nodes: usize, seed: u64, duration_s: u64, capacity: Option<usize>) -> ExitCode {
     let mut config = SimConfig::new(nodes, seed);
     config.duration_s = duration_s;
+    config.node.table_capacity = capacity;
     // Sampling copies tables once they are big enough: less often for big N.
     config.sample_interval_ms = if nodes > 5_000 { 10_000 } else { 5_000 };
     let start = Instant::now();
@@ -206,6 +214,7 @@ fn main() -> ExitCode {
     let mut seed = 1u64;
     let mut duration_s = 3_600u64;
     let mut max_rss_mb = 6_000u64;
+    let mut capacity: Option<u64> = None;
     let mut child_mode = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -230,6 +239,10 @@ fn main() -> ExitCode {
                 Some(v) => duration_s = v,
                 None => return ExitCode::from(2),
             },
+            "--table-capacity" => match value("--table-capacity") {
+                Some(v) => capacity = Some(v),
+                None => return ExitCode::from(2),
+            },
             "--max-rss-mb" => match value("--max-rss-mb") {
                 Some(v) => max_rss_mb = v,
                 None => return ExitCode::from(2),
@@ -247,7 +260,12 @@ fn main() -> ExitCode {
         sizes = DEFAULT_SIZES.to_vec();
     }
     if child_mode {
-        return child(sizes[0], seed, duration_s);
+        return child(
+            sizes[0],
+            seed,
+            duration_s,
+            capacity.and_then(|c| usize::try_from(c).ok()),
+        );
     }
     let Ok(exe) = std::env::current_exe() else {
         eprintln!("sim-bench: cannot find own executable");
@@ -278,6 +296,11 @@ fn main() -> ExitCode {
                 "--duration",
                 &duration_s.to_string(),
             ])
+            .args(
+                capacity
+                    .iter()
+                    .flat_map(|c| ["--table-capacity".to_owned(), c.to_string()]),
+            )
             .stdout(Stdio::piped())
             .spawn();
         let mut child = match spawned {
