@@ -810,7 +810,9 @@ impl Node {
 
     /// A snapshot of the peer table, ordered by onion address.
     pub fn peers(&self) -> Vec<PeerInfo> {
-        self.table.iter().map(|(_, e)| Self::info(e)).collect()
+        let mut entries: Vec<(&OnionAddress, &Entry)> = self.table.iter().collect();
+        entries.sort_unstable_by_key(|(o, _)| **o);
+        entries.into_iter().map(|(_, e)| Self::info(e)).collect()
     }
 
     /// The established connection that frames to `onion` go out on, if

@@ -198,7 +198,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
     fn table_invariants(ops in proptest::collection::vec(op(), 1..60)) {
@@ -247,6 +247,9 @@ proptest! {
                 }
             }
             prop_assert!(t.len() <= capacity);
+            if let Err(e) = t.check_indexes() {
+                prop_assert!(false, "indexes disagree: {}", e);
+            }
             let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
             for (o, e) in t.iter() {
                 prop_assert!(e.record().verify(&p, e.record().body.issued_at).is_ok());
