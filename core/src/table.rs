@@ -365,7 +365,9 @@ impl PeerTable {
     /// All entries, in slot order (deterministic, not sorted: sort by
     /// address where an ordered listing is wanted).
     pub fn iter(&self) -> impl Iterator<Item = (&OnionAddress, &Entry)> {
-        self.entries.iter().map(|(_, e)| (&e.record.body.address, e))
+        self.entries
+            .iter()
+            .map(|(_, e)| (&e.record.body.address, e))
     }
 
     /// The sequence held for a public key, without building an
@@ -551,15 +553,15 @@ impl PeerTable {
             *self.per_source.entry(self.source_bucket(&s)).or_default() += 1;
         }
         let slot = self.entries.insert(Entry {
-                record,
-                provenance,
-                direct,
-                added_at: now,
-                status: PeerStatus::Unknown,
-                last_seen: None,
-                failures: 0,
-                next_retry: now,
-                conn: None,
+            record,
+            provenance,
+            direct,
+            added_at: now,
+            status: PeerStatus::Unknown,
+            last_seen: None,
+            failures: 0,
+            next_retry: now,
+            conn: None,
         });
         if !direct {
             self.evictable.insert((now, slot));
@@ -625,8 +627,7 @@ impl PeerTable {
     fn remove_slot(&mut self, slot: u32) -> Option<Entry> {
         let entry = self.entries.remove(slot)?;
         self.evictable.remove(&(entry.added_at, slot));
-        self.expiry
-            .remove(&(entry.expires_at(&self.params), slot));
+        self.expiry.remove(&(entry.expires_at(&self.params), slot));
         if !entry.direct
             && let Some(s) = entry.provenance.source()
         {

@@ -278,4 +278,3 @@ fn a_source_cannot_fill_a_victims_table() {
         "victim lost honest peers: knows {known} of 39\n{r}"
     );
 }
-

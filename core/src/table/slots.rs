@@ -131,10 +131,11 @@ impl Slots {
             }
         };
         let (key, slots) = (self.key, &self.slots);
-        self.index.insert_unique(hash, slot, |&s| match slots.get(s as usize) {
-            Some(Some(e)) => Self::hash(key, e.record.body.address.public_key()),
-            _ => 0,
-        });
+        self.index
+            .insert_unique(hash, slot, |&s| match slots.get(s as usize) {
+                Some(Some(e)) => Self::hash(key, e.record.body.address.public_key()),
+                _ => 0,
+            });
         self.len += 1;
         slot
     }
