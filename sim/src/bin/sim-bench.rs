@@ -185,6 +185,15 @@ fn table_bytes(n: usize) -> ExitCode {
 
 /// Child mode: run one size, print one line of JSON with the figures.
 fn child(nodes: usize, seed: u64, duration_s: u64, capacity: Option<usize>) -> ExitCode {
+    // The parent keeps our stdin open while it waits for us: end-of-file
+    // means it is gone (Ctrl-C, kill), and a run of many minutes must not
+    // go on as an orphan eating a core and gigabytes.
+    std::thread::spawn(|| {
+        let mut byte = [0u8; 1];
+        while matches!(std::io::Read::read(&mut std::io::stdin(), &mut byte), Ok(n) if n > 0) {}
+        eprintln!("sim-bench: parent gone, child exits");
+        std::process::exit(130);
+    });
     let mut config = SimConfig::new(nodes, seed);
     config.duration_s = duration_s;
     config.node.table_capacity = capacity;
@@ -302,6 +311,9 @@ fn main() -> ExitCode {
                     .flat_map(|c| ["--table-capacity".to_owned(), c.to_string()]),
             )
             .stdout(Stdio::piped())
+            // Held open until the child is reaped: the child exits when it
+            // reads end-of-file, so a killed parent leaves no orphan behind.
+            .stdin(Stdio::piped())
             .spawn();
         let mut child = match spawned {
             Ok(c) => c,
