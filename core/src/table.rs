@@ -226,10 +226,15 @@ impl TokenBucket {
 /// The record is behind an [`Arc`]: a table interns it through its
 /// [`VerifyCache`] when it has one (a simulator's nodes then share one copy
 /// of every record), and cloning an entry never copies a record.
+///
+/// Provenance is stored in 9 bytes instead of a 33-byte [`Provenance`]:
+/// `direct`, and for a heard-of entry the table's one shared copy of its
+/// source's address (a source tells us about hundreds of peers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     record: Arc<SignedRecord>,
-    provenance: Provenance,
+    /// The peer that told us (`None`: direct or bootstrap).
+    source: Option<Arc<OnionAddress>>,
     direct: bool,
     added_at: Timestamp,
     /// Online / offline / unknown.
@@ -251,7 +256,11 @@ impl Entry {
     }
     /// How we know the peer.
     pub fn provenance(&self) -> Provenance {
-        self.provenance
+        match (&self.source, self.direct) {
+            (_, true) => Provenance::Direct,
+            (Some(source), false) => Provenance::Heard(**source),
+            (None, false) => Provenance::Bootstrap,
+        }
     }
     /// Whether we ever had an authenticated connection with it.
     pub fn direct(&self) -> bool {
@@ -289,6 +298,9 @@ pub struct PeerTable {
     expiry: BTreeSet<(u64, u32)>,
     /// Entries per source bucket (only `Heard` entries count).
     per_source: BTreeMap<u32, usize>,
+    /// The shared address of every source that heard-of entries name, with
+    /// how many do.
+    sources: BTreeMap<OnionAddress, (Arc<OnionAddress>, usize)>,
     /// Token buckets per source bucket, created on first use.
     rate: BTreeMap<u32, TokenBucket>,
     rejected: BTreeMap<&'static str, u64>,
@@ -314,6 +326,7 @@ impl PeerTable {
             evictable: BTreeSet::new(),
             expiry: BTreeSet::new(),
             per_source: BTreeMap::new(),
+            sources: BTreeMap::new(),
             rate: BTreeMap::new(),
             rejected: BTreeMap::new(),
             accepted: 0,
@@ -549,12 +562,13 @@ impl PeerTable {
             return Admitted::Unchanged;
         }
         let direct = provenance == Provenance::Direct;
-        if let Some(s) = provenance.source() {
+        let source = provenance.source().map(|s| {
             *self.per_source.entry(self.source_bucket(&s)).or_default() += 1;
-        }
+            self.hold_source(s)
+        });
         let slot = self.entries.insert(Entry {
             record,
-            provenance,
+            source,
             direct,
             added_at: now,
             status: PeerStatus::Unknown,
@@ -582,14 +596,35 @@ impl PeerTable {
         if entry.direct {
             return;
         }
-        let (added, provenance) = (entry.added_at, entry.provenance);
+        let added = entry.added_at;
         self.evictable.remove(&(added, slot));
-        if let Some(s) = provenance.source() {
-            self.uncount_source(&s);
-        }
-        if let Some(entry) = self.entries.at_mut(slot) {
+        let source = self.entries.at_mut(slot).and_then(|entry| {
             entry.direct = true;
-            entry.provenance = Provenance::Direct;
+            entry.source.take()
+        });
+        if let Some(s) = source {
+            self.uncount_source(&s);
+            self.release_source(&s);
+        }
+    }
+
+    /// The shared copy of a source's address, counted once more.
+    fn hold_source(&mut self, source: OnionAddress) -> Arc<OnionAddress> {
+        let (shared, count) = self
+            .sources
+            .entry(source)
+            .or_insert_with(|| (Arc::new(source), 0));
+        *count += 1;
+        Arc::clone(shared)
+    }
+
+    /// One entry fewer names `source`; the last one frees it.
+    fn release_source(&mut self, source: &OnionAddress) {
+        if let Some((_, count)) = self.sources.get_mut(source) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.sources.remove(source);
+            }
         }
     }
 
@@ -629,9 +664,10 @@ impl PeerTable {
         self.evictable.remove(&(entry.added_at, slot));
         self.expiry.remove(&(entry.expires_at(&self.params), slot));
         if !entry.direct
-            && let Some(s) = entry.provenance.source()
+            && let Some(s) = &entry.source
         {
-            self.uncount_source(&s);
+            self.uncount_source(s);
+            self.release_source(s);
         }
         Some(entry)
     }
@@ -680,6 +716,19 @@ impl PeerTable {
             if !e.direct && !self.evictable.contains(&(e.added_at, slot)) {
                 return Err(format!("heard-of entry in slot {slot} not evictable"));
             }
+        }
+        let mut named: BTreeMap<OnionAddress, usize> = BTreeMap::new();
+        for (_, e) in self.entries.iter() {
+            if let Some(s) = &e.source {
+                *named.entry(**s).or_default() += 1;
+            }
+        }
+        let held_sources: BTreeMap<OnionAddress, usize> =
+            self.sources.iter().map(|(o, (_, n))| (*o, *n)).collect();
+        if named != held_sources {
+            return Err(format!(
+                "source counts {held_sources:?}, entries name {named:?}"
+            ));
         }
         let heard = self.entries.iter().filter(|(_, e)| !e.direct).count();
         if held != self.len() || self.expiry.len() != held || self.evictable.len() != heard {

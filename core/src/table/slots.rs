@@ -124,6 +124,11 @@ impl Slots {
                 s
             }
             None => {
+                // Grow by a quarter, not double: N tables of N entries
+                // would otherwise carry up to N² unused slots.
+                if self.slots.len() == self.slots.capacity() {
+                    self.slots.reserve_exact((self.slots.len() / 4).max(4));
+                }
                 // A table's capacity is far below 2³² entries.
                 let s = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
                 self.slots.push(Some(entry));
@@ -172,13 +177,12 @@ mod tests {
     use super::*;
     use crate::node::{PeerStatus, Timestamp};
     use crate::record::{Role, SignedRecord};
-    use crate::table::Provenance;
     use crate::testutil::{identity, params, record};
 
     fn entry(record: &Arc<SignedRecord>) -> Entry {
         Entry {
             record: Arc::clone(record),
-            provenance: Provenance::Bootstrap,
+            source: None,
             direct: false,
             added_at: Timestamp::from_secs(0),
             status: PeerStatus::Unknown,
@@ -228,5 +232,16 @@ mod tests {
                 prop_assert_eq!(slots.iter().count(), model.len());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod size {
+    /// The slab holds `Option<Entry>`; keep it from growing back unnoticed
+    /// (N tables of N entries multiply every byte by N²).
+    #[test]
+    fn a_slot_stays_small() {
+        let size = std::mem::size_of::<Option<super::Entry>>();
+        assert!(size <= 72, "a slot is {size} bytes");
     }
 }
