@@ -25,7 +25,7 @@
 //! - **Expiry.** Entries whose record passed its TTL are dropped
 //!   ([`PeerTable::expire`]).
 //!
-//! Entries live in a slab found through a keyed hash index ([`slots`]),
+//! Entries live in a slab found through a keyed hash index (`table/slots.rs`),
 //! and the evict-first and expiry indexes are ordered sets of
 //! `(time, slot)`: ~150 B per entry instead of ~340 with three maps keyed
 //! by the 32-byte key. Nothing depends on a random or address-dependent
