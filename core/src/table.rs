@@ -299,8 +299,9 @@ pub struct PeerTable {
     /// Entries per source bucket (only `Heard` entries count).
     per_source: BTreeMap<u32, usize>,
     /// The shared address of every source that heard-of entries name, with
-    /// how many do.
-    sources: BTreeMap<OnionAddress, (Arc<OnionAddress>, usize)>,
+    /// how many do, and its salted bucket (hashed once per source, not once
+    /// per entry).
+    sources: BTreeMap<OnionAddress, (Arc<OnionAddress>, u32, usize)>,
     /// Token buckets per source bucket, created on first use.
     rate: BTreeMap<u32, TokenBucket>,
     rejected: BTreeMap<&'static str, u64>,
@@ -562,10 +563,7 @@ impl PeerTable {
             return Admitted::Unchanged;
         }
         let direct = provenance == Provenance::Direct;
-        let source = provenance.source().map(|s| {
-            *self.per_source.entry(self.source_bucket(&s)).or_default() += 1;
-            self.hold_source(s)
-        });
+        let source = provenance.source().map(|s| self.hold_source(s));
         let slot = self.entries.insert(Entry {
             record,
             source,
@@ -603,37 +601,41 @@ impl PeerTable {
             entry.source.take()
         });
         if let Some(s) = source {
-            self.uncount_source(&s);
             self.release_source(&s);
         }
     }
 
-    /// The shared copy of a source's address, counted once more.
+    /// One more heard-of entry names `source`: counted in its source bucket,
+    /// and given the shared copy of its address.
     fn hold_source(&mut self, source: OnionAddress) -> Arc<OnionAddress> {
-        let (shared, count) = self
+        let bucket = match self.sources.get(&source) {
+            Some((_, b, _)) => *b,
+            None => self.source_bucket(&source),
+        };
+        *self.per_source.entry(bucket).or_default() += 1;
+        let (shared, _, count) = self
             .sources
             .entry(source)
-            .or_insert_with(|| (Arc::new(source), 0));
+            .or_insert_with(|| (Arc::new(source), bucket, 0));
         *count += 1;
         Arc::clone(shared)
     }
 
-    /// One entry fewer names `source`; the last one frees it.
+    /// One heard-of entry fewer names `source` (removed, or contacted
+    /// directly): uncounted from its bucket; the last one frees the copy.
     fn release_source(&mut self, source: &OnionAddress) {
-        if let Some((_, count)) = self.sources.get_mut(source) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                self.sources.remove(source);
-            }
+        let Some((_, bucket, count)) = self.sources.get_mut(source) else {
+            return;
+        };
+        let bucket = *bucket;
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            self.sources.remove(source);
         }
-    }
-
-    fn uncount_source(&mut self, source: &OnionAddress) {
-        let b = self.source_bucket(source);
-        if let Some(n) = self.per_source.get_mut(&b) {
+        if let Some(n) = self.per_source.get_mut(&bucket) {
             *n = n.saturating_sub(1);
             if *n == 0 {
-                self.per_source.remove(&b);
+                self.per_source.remove(&bucket);
             }
         }
     }
@@ -666,7 +668,6 @@ impl PeerTable {
         if !entry.direct
             && let Some(s) = &entry.source
         {
-            self.uncount_source(s);
             self.release_source(s);
         }
         Some(entry)
@@ -724,7 +725,7 @@ impl PeerTable {
             }
         }
         let held_sources: BTreeMap<OnionAddress, usize> =
-            self.sources.iter().map(|(o, (_, n))| (*o, *n)).collect();
+            self.sources.iter().map(|(o, (_, _, n))| (*o, *n)).collect();
         if named != held_sources {
             return Err(format!(
                 "source counts {held_sources:?}, entries name {named:?}"
