@@ -99,6 +99,12 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     /// `--http`.
     pub http: Option<SocketAddr>,
+    /// `--web-dir`: the built dashboard (a directory with `index.html`,
+    /// e.g. `web/dist`) served at `/` of the HTTP API. Unset: the
+    /// dashboard of the source tree the binary was built from, if it is
+    /// still there, else a placeholder page. Set but unusable: an error at
+    /// start ([`ConfigError::WebDir`]).
+    pub web_dir: Option<PathBuf>,
     /// `--socks` (tor transport).
     pub socks: Option<SocketAddr>,
     /// Virtual port of the protocol on onion services.
@@ -168,6 +174,18 @@ pub enum ConfigError {
     /// A value is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// `web_dir` (`--web-dir`) is not a directory holding `index.html`.
+    #[error(
+        "web_dir {}: {reason} (point --web-dir or web_dir at a built dashboard, \
+         e.g. web/dist after `npm run build` in web/)",
+        path.display()
+    )]
+    WebDir {
+        /// The directory asked for.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl ConfigError {
@@ -177,6 +195,7 @@ impl ConfigError {
             Self::Read { .. } => "config_read",
             Self::Parse { .. } => "config_parse",
             Self::Invalid(_) => "config_invalid",
+            Self::WebDir { .. } => "web_dir",
         }
     }
 }
@@ -208,6 +227,9 @@ pub struct RunConfig {
     pub listen: SocketAddr,
     /// HTTP API.
     pub http: SocketAddr,
+    /// The dashboard served at `/` ([`resolve_web_dir`]); `None`: a
+    /// placeholder page.
+    pub web_dir: Option<PathBuf>,
     /// tor's SOCKS port.
     pub socks: SocketAddr,
     /// Protocol port on onion services.
@@ -253,6 +275,7 @@ impl RunConfig {
             .map(|b| parse_bootstrap(b, transport))
             .collect::<Result<Vec<_>, _>>()?;
         let arti = resolve_arti(file.arti, file.tor_network.as_deref(), transport, &data_dir)?;
+        let web_dir = resolve_web_dir(file.web_dir.as_deref())?;
         Ok(Self {
             data_dir,
             hs_dir,
@@ -265,6 +288,7 @@ impl RunConfig {
                 Some(a) => a,
                 None => parse_addr(DEFAULT_HTTP)?,
             },
+            web_dir,
             socks: match file.socks {
                 Some(a) => a,
                 None => parse_addr(DEFAULT_SOCKS)?,
@@ -391,6 +415,30 @@ fn resolve_arti(
         arti.testing = v;
     }
     Ok(arti)
+}
+
+/// The dashboard directory to serve at `/`: `configured` (`--web-dir`,
+/// `web_dir`), which must be a directory holding `index.html`; unset, the
+/// compiled-in `web/dist` of the source tree when it exists
+/// ([`default_web_dir`](crate::http::server::default_web_dir)), else `None`
+/// (the placeholder page).
+pub fn resolve_web_dir(configured: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(dir) = configured else {
+        return Ok(crate::http::server::default_web_dir());
+    };
+    let fail = |reason: String| ConfigError::WebDir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(fail("not a directory".into())),
+        Err(e) => return Err(fail(e.to_string())),
+    }
+    if !dir.join("index.html").is_file() {
+        return Err(fail("no index.html in it".into()));
+    }
+    Ok(Some(dir.to_path_buf()))
 }
 
 /// Parse one `--bootstrap` value: an onion address, an `http://` URL, or
@@ -551,6 +599,42 @@ mod tests {
         both.tor_network = Some(d.path().to_path_buf());
         let err = RunConfig::resolve(both).unwrap_err().to_string();
         assert!(err.contains("choose one"), "{err}");
+    }
+
+    #[test]
+    fn web_dir_must_hold_an_index_html() {
+        let d = tempfile::tempdir().unwrap();
+        let with = |dir: &Path| FileConfig {
+            web_dir: Some(dir.to_path_buf()),
+            ..FileConfig::default()
+        };
+        // Missing, empty, a file: each a typed error naming the path.
+        for bad in [d.path().join("absent"), d.path().to_path_buf()] {
+            let err = RunConfig::resolve(with(&bad)).unwrap_err();
+            assert_eq!(err.code(), "web_dir", "{err}");
+            assert!(
+                err.to_string().contains(&bad.display().to_string()),
+                "{err}"
+            );
+        }
+        let err = RunConfig::resolve(with(d.path())).unwrap_err().to_string();
+        assert!(err.contains("no index.html"), "{err}");
+        std::fs::write(d.path().join("index.html"), "<!doctype html>").unwrap();
+        let err = RunConfig::resolve(with(&d.path().join("index.html")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a directory"), "{err}");
+        let rc = RunConfig::resolve(with(d.path())).unwrap();
+        assert_eq!(rc.web_dir.as_deref(), Some(d.path()));
+        let file: FileConfig =
+            toml::from_str(&format!("web_dir = {:?}", d.path().display().to_string())).unwrap();
+        assert_eq!(file.web_dir.as_deref(), Some(d.path()));
+        // Unset: the compiled-in fallback, only if it is really there.
+        let rc = RunConfig::resolve(FileConfig::default()).unwrap();
+        assert_eq!(rc.web_dir, crate::http::server::default_web_dir());
+        if let Some(dir) = rc.web_dir {
+            assert!(dir.join("index.html").is_file());
+        }
     }
 
     #[test]

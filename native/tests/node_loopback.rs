@@ -3,8 +3,10 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
@@ -289,11 +291,128 @@ fn sigterm_says_goodbye_saves_the_table_and_exits_zero() {
     });
 }
 
+/// A stand-in for a built dashboard: an `index.html` that names `marker`,
+/// and one asset.
+fn fake_web_dir(root: &Path, marker: &str) -> PathBuf {
+    let dir = root.join(marker);
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        format!("<!doctype html><title>{marker}</title><p id=marker>{marker}</p>\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("assets/app.js"),
+        format!("console.log({marker:?});\n"),
+    )
+    .unwrap();
+    dir
+}
+
+/// `/` of a node's HTTP API must be exactly `dir`'s index.html.
+fn assert_serves(http: SocketAddr, dir: &Path) {
+    let (code, head, body) = get(http, "/");
+    assert_eq!(code, 200, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        std::fs::read_to_string(dir.join("index.html")).unwrap(),
+        "/ is not {}",
+        dir.display()
+    );
+}
+
+#[test]
+fn run_serves_the_dashboard_of_web_dir_and_the_flag_overrides_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_flag = fake_web_dir(dir.path(), "web-from-flag-7f3a");
+    let from_config = fake_web_dir(dir.path(), "web-from-config-91c2");
+    fn flag(d: &Path) -> [&OsStr; 2] {
+        [OsStr::new("--web-dir"), d.as_os_str()]
+    }
+
+    let node = start_with(&dir.path().join("a"), "participant", &[], &flag(&from_flag));
+    assert_serves(node.http, &from_flag);
+    assert_eq!(get(node.http, "/index.html").2, get(node.http, "/").2);
+    let (code, head, body) = get(node.http, "/assets/app.js");
+    assert_eq!(code, 200, "{head}");
+    assert!(head.contains("text/javascript"), "{head}");
+    assert_eq!(body, b"console.log(\"web-from-flag-7f3a\");\n");
+    assert_eq!(get(node.http, "/assets/absent.js").0, 404);
+    // The API beside it is untouched.
+    assert_eq!(status(node.http)["network"], NETWORK);
+    drop(node);
+
+    // `web_dir` in the config file…
+    let config = dir.path().join("torpeer.toml");
+    std::fs::write(
+        &config,
+        format!("web_dir = {:?}\n", from_config.display().to_string()),
+    )
+    .unwrap();
+    let with_config = [OsStr::new("--config"), config.as_os_str()];
+    let node = start_with(&dir.path().join("b"), "participant", &[], &with_config);
+    assert_serves(node.http, &from_config);
+    drop(node);
+    // …and `--web-dir` over it.
+    let both = [with_config, flag(&from_flag)].concat();
+    let node = start_with(&dir.path().join("c"), "participant", &[], &both);
+    assert_serves(node.http, &from_flag);
+}
+
+#[test]
+fn an_unusable_web_dir_stops_run_and_demo_at_start_with_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let absent = dir.path().join("absent");
+    for (bad, reason) in [(&empty, "no index.html"), (&absent, "No such file")] {
+        let data_dir = dir.path().join("data");
+        let run = Command::new(bin())
+            .args(["run", "--transport", "tcp", "--listen", "127.0.0.1:0"])
+            .args(["--http", "127.0.0.1:0", "--network", NETWORK])
+            .args(["--difficulty", DIFFICULTY])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .arg("--web-dir")
+            .arg(bad)
+            .output()
+            .unwrap();
+        let demo = Command::new(bin())
+            .args(["demo", "--nodes", "2", "--http", "127.0.0.1:0", "--web-dir"])
+            .arg(bad)
+            .output()
+            .unwrap();
+        for (what, out) in [("run", &run), ("demo", &demo)] {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+            assert!(
+                stderr.contains(&format!("web_dir {}: ", bad.display())),
+                "{what}: {stderr}"
+            );
+            assert!(stderr.contains(reason), "{what}: {stderr}");
+            assert!(stderr.contains("(web_dir)"), "{what}: {stderr}");
+        }
+        assert!(!data_dir.exists(), "run started before checking --web-dir");
+        assert!(
+            !String::from_utf8_lossy(&demo.stdout).contains("dashboard:"),
+            "demo started before checking --web-dir"
+        );
+    }
+}
+
 #[test]
 fn demo_prints_its_dashboard_and_nodes_find_each_other() {
     use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let web = fake_web_dir(dir.path(), "demo-web-5e1b");
     let mut child = Command::new(bin())
-        .args(["demo", "--nodes", "3", "--http", "127.0.0.1:0"])
+        .args(["demo", "--nodes", "3", "--http", "127.0.0.1:0", "--web-dir"])
+        .arg(&web)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -314,7 +433,7 @@ fn demo_prints_its_dashboard_and_nodes_find_each_other() {
         .trim_end_matches('/')
         .parse()
         .unwrap();
-    assert_eq!(get(addr, "/").0, 200);
+    assert_serves(addr, &web);
     wait_for("demo nodes to meet", || {
         (known_peers(addr) >= 2).then_some(())
     });

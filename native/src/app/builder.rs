@@ -99,6 +99,15 @@ impl Builder {
         self
     }
 
+    /// The built dashboard (a directory with `index.html`) the HTTP API
+    /// serves at `/`; [`start`](Self::start) fails with a `web_dir` error
+    /// if it is not one. Default: the source tree's `web/dist` if present,
+    /// else a placeholder page.
+    pub fn web_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.file.web_dir = Some(dir.into());
+        self
+    }
+
     /// Network name (checked at [`start`](Self::start)).
     pub fn network(mut self, name: impl Into<String>) -> Self {
         self.file.network = Some(name.into());

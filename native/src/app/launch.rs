@@ -145,6 +145,8 @@ pub struct Launched {
     pub store: Store,
     /// The largest application message this node sends or accepts.
     pub max_message_len: usize,
+    /// The dashboard [`serve_api`] serves at `/` (`RunConfig::web_dir`).
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 /// Open the data dir, load the key and PoW, bind the transport and start
@@ -180,11 +182,13 @@ pub async fn launch(rc: &RunConfig) -> Result<Launched, LaunchError> {
         driver,
         store,
         max_message_len,
+        web_dir: rc.web_dir.clone(),
     })
 }
 
 /// Serve the local HTTP API of a launched node on `addr`, guarded by the
-/// data dir's `api.token` (created on first start), and record the bound
+/// data dir's `api.token` (created on first start), with the dashboard of
+/// [`Launched::web_dir`] at `/`, and record the bound
 /// address in `<data-dir>/http.addr`. Returns the bound address and the
 /// server task.
 pub async fn serve_api(
@@ -198,13 +202,14 @@ pub async fn serve_api(
     })?;
     let options = ServeOptions {
         token: Some(token),
+        web_dir: launched.web_dir.clone(),
         max_message_len: launched.max_message_len,
-        ..Default::default()
     };
     let (bound, task) = server::bind_with(addr, launched.driver.handle.clone(), options)
         .await
         .map_err(|source| LaunchError::Http { addr, source })?;
     tracing::info!(http_addr = %bound, "http api listening on http://{bound}/");
+    server::log_web_dir(launched.web_dir.as_deref());
     if let Err(e) = launched.store.save_http_addr(bound) {
         task.abort();
         return Err(e.into());

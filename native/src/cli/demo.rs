@@ -1,9 +1,12 @@
-//! `torpeer demo [--nodes N] [--http ADDR]`: N nodes on loopback TCP in this
-//! process (node 0 a router, the rest participants) that find each other
-//! through the router; prints `dashboard: http://…/` and runs until Ctrl-C.
+//! `torpeer demo [--nodes N] [--http ADDR] [--web-dir DIR]`: N nodes on
+//! loopback TCP in this process (node 0 a router, the rest participants)
+//! that find each other through the router; prints `dashboard: http://…/`
+//! and runs until Ctrl-C. Every node serves the dashboard of `--web-dir`
+//! (else the source tree's `web/dist`, else a placeholder) at `/`.
 
 use super::output::say;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -26,6 +29,11 @@ pub(crate) struct DemoArgs {
     /// HTTP API (and dashboard) address of the first node.
     #[arg(long, default_value = torpeer_node::config::DEFAULT_HTTP)]
     http: SocketAddr,
+    /// The built dashboard (a directory with index.html, e.g. web/dist);
+    /// must exist. Default: the source tree's web/dist if present, else a
+    /// placeholder page.
+    #[arg(long, value_name = "DIR")]
+    web_dir: Option<PathBuf>,
     /// More logging.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -47,6 +55,10 @@ pub(crate) fn main(args: DemoArgs) -> ExitCode {
 }
 
 async fn run(args: DemoArgs) -> Result<(), String> {
+    // Before any proof-of-work: a wrong --web-dir fails at once.
+    let web_dir = torpeer_node::config::resolve_web_dir(args.web_dir.as_deref())
+        .map_err(|e| format!("{e} ({})", e.code()))?;
+    torpeer_node::http::server::log_web_dir(web_dir.as_deref());
     let network = NetworkName::new(DEMO_NETWORK).map_err(|e| e.to_string())?;
     let params = NetworkParams::new(network.clone()).with_min_difficulty(DEMO_DIFFICULTY);
     let mut drivers = Vec::new();
@@ -90,6 +102,7 @@ async fn run(args: DemoArgs) -> Result<(), String> {
         };
         let options = torpeer_node::http::server::ServeOptions {
             token: Some(token.clone()),
+            web_dir: web_dir.clone(),
             ..Default::default()
         };
         let (addr, _task) =

@@ -35,6 +35,11 @@ pub(crate) struct RunArgs {
     /// HTTP API address (port 0: any free port).
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// The built dashboard (a directory with index.html, e.g. web/dist)
+    /// served at `/` of the HTTP API; must exist. Default: the source
+    /// tree's web/dist if present, else a placeholder page.
+    #[arg(long, value_name = "DIR")]
+    web_dir: Option<PathBuf>,
     /// tor's SOCKS5 port (tor transport).
     #[arg(long, value_name = "ADDR")]
     socks: Option<SocketAddr>,
@@ -84,6 +89,7 @@ fn overlay(args: &RunArgs) -> Result<FileConfig, config::ConfigError> {
         transport,
         listen,
         http,
+        web_dir,
         socks,
         network,
         difficulty,
@@ -97,7 +103,7 @@ fn overlay(args: &RunArgs) -> Result<FileConfig, config::ConfigError> {
 async fn run(args: RunArgs) -> Result<(), (u8, String)> {
     let usage = |e: &dyn std::fmt::Display| (2u8, e.to_string());
     let file = overlay(&args).map_err(|e| usage(&e))?;
-    let rc = RunConfig::resolve(file).map_err(|e| usage(&e))?;
+    let rc = RunConfig::resolve(file).map_err(|e| (2u8, format!("{e} ({})", e.code())))?;
     let failed = |e: launch::LaunchError| (2u8, format!("{e} ({})", e.code()));
     let launched = launch::launch(&rc).await.map_err(failed)?;
     let (_http_addr, http_task) = launch::serve_api(&launched, rc.http)

@@ -62,7 +62,9 @@ pub struct ServeOptions {
     /// endpoints answer 401 to everyone.
     pub token: Option<ApiToken>,
     /// Directory of the built dashboard (`web/dist`) served at `/`; `None`:
-    /// a small placeholder page.
+    /// a small placeholder page. `torpeer run` and `torpeer demo` take it
+    /// from `--web-dir` / `web_dir` ([`crate::config::resolve_web_dir`]);
+    /// the default is [`default_web_dir`].
     pub web_dir: Option<std::path::PathBuf>,
     /// Largest application message accepted by `POST /v1/messages`.
     pub max_message_len: usize,
@@ -78,10 +80,23 @@ impl Default for ServeOptions {
     }
 }
 
-/// The dashboard built in this source tree (`web/dist`), if there is one.
+/// The dashboard built in the source tree this binary was compiled from
+/// (`web/dist`), if it is still there: a fallback for development, absent
+/// for an installed binary (which takes `--web-dir`).
 pub fn default_web_dir() -> Option<std::path::PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist");
     dir.join("index.html").is_file().then_some(dir)
+}
+
+/// Say at start what `/` serves: the dashboard's directory, or that there
+/// is none and how to give one.
+pub fn log_web_dir(web_dir: Option<&std::path::Path>) {
+    match web_dir {
+        Some(dir) => tracing::info!(web_dir = %dir.display(), "dashboard served at /"),
+        None => tracing::info!(
+            "no dashboard found: / serves a placeholder page (give the built dashboard with --web-dir DIR or web_dir)"
+        ),
+    }
 }
 
 /// Serve the local API on `listener` until the task is dropped.
@@ -309,7 +324,9 @@ fn static_file(options: &ServeOptions, path: &str) -> Resp {
 }
 
 const INDEX: &str = "<!doctype html><meta charset=utf-8><title>TorPeer node</title>\
-<h1>TorPeer node</h1><p>The dashboard is not built yet. API: \
+<h1>TorPeer node</h1><p>No dashboard is configured: build it (<code>npm run build</code> \
+in <code>web/</code>) and start the node with <code>--web-dir web/dist</code> (or \
+<code>web_dir</code> in its config). API: \
 <a href=/v1/status>/v1/status</a>, <a href=/v1/peers>/v1/peers</a>, \
 <a href=/metrics>/metrics</a>.</p>\n";
 

@@ -34,6 +34,16 @@ impl Drop for NodeProc {
 
 /// Start a tcp node with its state in `data_dir`.
 pub(crate) fn start(data_dir: &Path, role: &str, bootstrap: &[String]) -> NodeProc {
+    start_with(data_dir, role, bootstrap, &[])
+}
+
+/// [`start`] with more flags (`--web-dir DIR`, `--config FILE`, …).
+pub(crate) fn start_with(
+    data_dir: &Path,
+    role: &str,
+    bootstrap: &[String],
+    extra: &[&std::ffi::OsStr],
+) -> NodeProc {
     let _ = std::fs::remove_file(data_dir.join("http.addr"));
     let log = std::fs::File::create(data_dir.with_extension("log")).unwrap();
     let mut cmd = Command::new(bin());
@@ -50,6 +60,7 @@ pub(crate) fn start(data_dir: &Path, role: &str, bootstrap: &[String]) -> NodePr
     for b in bootstrap {
         cmd.args(["--bootstrap", b]);
     }
+    cmd.args(extra);
     let mut child = cmd.spawn().unwrap();
     let addr_file = data_dir.join("http.addr");
     let http = wait_for(&format!("{} to start", data_dir.display()), || {
