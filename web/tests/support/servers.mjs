@@ -78,3 +78,12 @@ export async function apiServer({ encode } = {}) {
   const url = await listen(server);
   return { server, url, lists, hits };
 }
+
+/** A loopback port that was free a moment ago and has no listener now: connecting to it is refused. */
+export async function closedPort() {
+  const server = createServer();
+  await listen(server);
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
