@@ -2,7 +2,9 @@
 // the real binary starts a router and participants on loopback TCP and
 // serves the built dashboard (web/dist) at `/` of the router's HTTP API. The
 // page must show every participant the router learned, verified in
-// WebAssembly, drawn as a graph — live, as the nodes find each other.
+// WebAssembly, drawn as a graph — live, as the nodes find each other. And
+// the same page as plain static files on another origin, pointed at the
+// demo node's URL: the real node's CORS headers against a real browser.
 //
 // Needs the binary: TORPEER_BIN, or target/debug/torpeer. In CI
 // (scripts/ci/80-dashboard.sh sets TORPEER_REQUIRE_DEMO=1) a missing binary
@@ -15,6 +17,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
+import { assertNoUnexpectedErrors, watchErrors } from "./support/console.mjs";
+import { staticServer } from "./support/servers.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webDir = resolve(here, "..");
@@ -38,7 +42,9 @@ let browser;
 /** Starts `torpeer demo` and resolves with the dashboard URL it prints. */
 function startDemo() {
   return new Promise((resolvePromise, reject) => {
-    demo = spawn(bin, ["demo", "--nodes", String(NODES), "--http", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+    // --web-dir: this tree's build, whatever the binary was compiled from.
+    const args = ["demo", "--nodes", String(NODES), "--http", "127.0.0.1:0", "--web-dir", join(webDir, "dist")];
+    demo = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
     demo.stderr.on("data", (d) => (demoLog += d));
     demo.once("error", reject);
     demo.once("exit", (code) => reject(new Error(`torpeer demo exited (${code}) before printing its dashboard URL:\n${demoLog}`)));
@@ -71,9 +77,7 @@ after(async () => {
 
 test("torpeer demo: the dashboard it serves shows every participant verified and drawn", { timeout: TEST_TIMEOUT, skip: !bin && "torpeer binary not built" }, async () => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors = [];
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  page.on("pageerror", (e) => errors.push(String(e)));
+  const errors = watchErrors(page);
   await page.goto(dashboard);
   // The page picks its own node's list and difficulty up from the origin.
   assert.equal(await page.inputValue("#urls"), `${new URL("/v1/peers", dashboard)}`);
@@ -98,6 +102,59 @@ test("torpeer demo: the dashboard it serves shows every participant verified and
   const status = await (await fetch(new URL("/v1/status", dashboard))).json();
   assert.ok(status.known_peers >= NODES - 1, JSON.stringify(status));
   await page.screenshot({ path: join(artifacts, "demo-live.png") });
-  assert.deepEqual(errors, []);
+  assertNoUnexpectedErrors(errors);
   await page.close();
+});
+
+test("the dashboard on another origin loads the live demo node's /v1/peers (CORS; JSON and binary)", { timeout: TEST_TIMEOUT, skip: !bin && "torpeer binary not built" }, async () => {
+  // web/dist as plain static files on another loopback port: every request
+  // to the node is cross-origin, answered by the node's own CORS headers.
+  const site = await staticServer(join(webDir, "dist"));
+  try {
+    const node = new URL(dashboard);
+    assert.notEqual(new URL(site.url).origin, node.origin);
+    const peersUrl = `${new URL("/v1/peers", node)}`;
+    for (const format of ["json", "binary"]) {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors = watchErrors(page);
+      await page.goto(`${site.url}/?src=${encodeURIComponent(peersUrl)}&minDifficulty=8&format=${format}&live=1&interval=1`);
+      assert.equal(await page.inputValue("#format"), format);
+      // The router's list: its own record and the NODES - 1 participants it
+      // met. A fetch the browser blocked shows as a failed source at once.
+      await page.waitForFunction(
+        (n) =>
+          document.querySelector('[data-testid="source"][data-ok="false"]') ||
+          (document.querySelectorAll('[data-testid="peer-row"][data-verified="true"]').length === n && document.querySelectorAll('[data-testid="peer-row"]').length === n),
+        NODES,
+        WAIT,
+      );
+      const failed = await page.$$eval('[data-testid="source"][data-ok="false"]', (l) => l.map((li) => li.textContent));
+      assert.deepEqual(failed, [], `${format}: the node's list did not load cross-origin: ${await page.textContent("#banner")}; console: ${JSON.stringify(errors)}`);
+      const list = await (await fetch(peersUrl)).json();
+      const rows = await page.$$eval('[data-testid="peer-row"]', (trs) => trs.map((tr) => ({ onion: tr.dataset.onion, verified: tr.dataset.verified, code: tr.dataset.code })));
+      assert.deepEqual(new Set(rows.map((r) => r.onion)), new Set(list.peers.map((e) => e.record.onion)), `${format}: rows are the node's list`);
+      assert.ok(rows.every((r) => r.verified === "true" && r.code === "ok"), `${format}: ${JSON.stringify(rows)}`);
+      assert.equal(await page.getAttribute('[data-testid="summary"]', "data-verified"), String(NODES));
+      assert.equal(await page.getAttribute('[data-testid="summary"]', "data-failed"), "0");
+      assert.deepEqual(await page.$$eval('[data-testid="source"]', (l) => l.map((li) => [li.dataset.ok, li.querySelector("strong").textContent])), [["true", peersUrl]]);
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="peer-graph"]')?.dataset.nodeCount) === n, NODES, WAIT);
+      if (format === "json") {
+        // A request the browser must preflight (Authorization is not a
+        // CORS-safelisted header): it only gets through if the node answers
+        // the OPTIONS and allows the header, cross-origin.
+        const preflighted = await page.evaluate(async (url) => {
+          const r = await fetch(url, { headers: { Authorization: "Bearer not-the-token", "Content-Type": "application/json" }, cache: "no-store" });
+          return { status: r.status, type: r.headers.get("content-type"), body: await r.json() };
+        }, `${new URL("/v1/status", node)}`);
+        assert.equal(preflighted.status, 200);
+        assert.equal(preflighted.type, "application/json");
+        assert.equal(preflighted.body.role, "router");
+      }
+      await page.screenshot({ path: join(artifacts, `demo-cross-origin-${format}.png`) });
+      assertNoUnexpectedErrors(errors);
+      await page.close();
+    }
+  } finally {
+    site.server.close();
+  }
 });
