@@ -247,6 +247,8 @@ pub struct Entry {
     pub next_retry: Timestamp,
     /// The live authenticated connection, if any.
     pub conn: Option<ConnectionId>,
+    /// The table version at which this record was admitted or replaced.
+    changed: u64,
 }
 
 impl Entry {
@@ -269,6 +271,10 @@ impl Entry {
     /// When it entered the table.
     pub fn added_at(&self) -> Timestamp {
         self.added_at
+    }
+    /// The [`PeerTable::version`] at which its current record arrived.
+    pub fn changed(&self) -> u64 {
+        self.changed
     }
     /// The endpoint to dial on the tcp transport.
     pub fn tcp_endpoint(&self) -> Option<SocketAddr> {
@@ -306,6 +312,9 @@ pub struct PeerTable {
     rate: BTreeMap<u32, TokenBucket>,
     rejected: BTreeMap<&'static str, u64>,
     accepted: u64,
+    /// Bumped on every record admitted or replaced (the change log behind
+    /// delta gossip, PROTOCOL.md §8.4).
+    version: u64,
     cache: Option<Arc<dyn VerifyCache>>,
 }
 
@@ -331,6 +340,7 @@ impl PeerTable {
             rate: BTreeMap::new(),
             rejected: BTreeMap::new(),
             accepted: 0,
+            version: 0,
             cache: None,
         }
     }
@@ -349,6 +359,22 @@ impl PeerTable {
             .chain_update(record.signature)
             .finalize()
             .into()
+    }
+
+    /// How many records the table admitted or replaced so far: every such
+    /// change stamps its entry with the next version ([`Entry::changed`]).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The entries whose record changed after version `since`, in slot
+    /// order. A scan of one integer per slot: answering "what changed since
+    /// your last pull" costs a pass over the slab, not a hash per entry.
+    pub fn changed_since(&self, since: u64) -> impl Iterator<Item = (&OnionAddress, &Entry)> {
+        self.entries
+            .iter()
+            .filter(move |(_, e)| e.changed > since)
+            .map(|(_, e)| (&e.record.body.address, e))
     }
 
     /// The limits.
@@ -550,7 +576,9 @@ impl PeerTable {
         if let Some(slot) = self.entries.find(onion.public_key()) {
             if let Some(entry) = self.entries.at_mut(slot) {
                 let old_expiry = entry.expires_at(&self.params);
+                self.version += 1;
                 entry.record = record;
+                entry.changed = self.version;
                 self.expiry.remove(&(old_expiry, slot));
                 self.expiry.insert((expires, slot));
             }
@@ -564,6 +592,7 @@ impl PeerTable {
         }
         let direct = provenance == Provenance::Direct;
         let source = provenance.source().map(|s| self.hold_source(s));
+        self.version += 1;
         let slot = self.entries.insert(Entry {
             record,
             source,
@@ -574,6 +603,7 @@ impl PeerTable {
             failures: 0,
             next_retry: now,
             conn: None,
+            changed: self.version,
         });
         if !direct {
             self.evictable.insert((now, slot));
@@ -729,6 +759,17 @@ impl PeerTable {
         if named != held_sources {
             return Err(format!(
                 "source counts {held_sources:?}, entries name {named:?}"
+            ));
+        }
+        let mut versions: Vec<u64> = self.entries.iter().map(|(_, e)| e.changed).collect();
+        versions.sort_unstable();
+        if versions.windows(2).any(|w| w[0] == w[1])
+            || versions.first().is_some_and(|v| *v == 0)
+            || versions.last().is_some_and(|v| *v > self.version)
+        {
+            return Err(format!(
+                "change versions not unique in 1..={}: {versions:?}",
+                self.version
             ));
         }
         let heard = self.entries.iter().filter(|(_, e)| !e.direct).count();

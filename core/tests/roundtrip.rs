@@ -36,6 +36,7 @@ fn frame_kind() -> impl Strategy<Value = Kind> {
                 role,
                 online_only,
                 known: None,
+                since: None,
             })
         ),
         any::<bool>().prop_map(|enabled| Kind::Subscribe(proto::Subscribe { enabled })),
@@ -47,6 +48,7 @@ fn frame_kind() -> impl Strategy<Value = Kind> {
             request_id: l.generated_at,
             peers: l.peers,
             filtered: false,
+            cursor: None,
         })),
     ]
 }

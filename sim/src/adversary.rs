@@ -439,6 +439,7 @@ mod tests {
                 request_id: 9,
                 peers: vec![proto::PeerEntry::default(); 2],
                 filtered: false,
+                cursor: None,
             })),
         }
         .encode_length_delimited_to_vec();

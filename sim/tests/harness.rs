@@ -161,6 +161,7 @@ impl RefNode {
                         request_id: g.request_id,
                         peers,
                         filtered: false,
+                        cursor: None,
                     }),
                 );
             }

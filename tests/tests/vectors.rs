@@ -679,6 +679,7 @@ fn generate_fuzz_seeds() -> Vec<(String, Vec<u8>)> {
         request_id: 1,
         peers: entries,
         filtered: false,
+        cursor: None,
     })));
     stream.extend(frame(Kind::GetPeers(proto::GetPeers {
         request_id: 2,
@@ -686,6 +687,7 @@ fn generate_fuzz_seeds() -> Vec<(String, Vec<u8>)> {
         role: 1,
         online_only: true,
         known: None,
+        since: None,
     })));
     stream.extend(frame(Kind::AppData(proto::AppData {
         data: b"hello".to_vec(),

@@ -20,6 +20,14 @@ const ANSWER_PERCENT: usize = 23;
 const ANSWER_FLOOR: usize = 64;
 /// Outstanding get-peers requests remembered per connection.
 const MAX_PENDING_REQUESTS: usize = 8;
+/// Peers whose change-log cursor we remember (PROTOCOL.md §8.4): more than
+/// the outbound target, so cursors outlive rotations and reconnects.
+pub(crate) const MAX_CURSORS: usize = 64;
+/// One periodic round in this many sends a known-records filter even when
+/// it holds a cursor: a full reconciliation that recovers what a cursor
+/// cannot (a record a Bloom false positive hid when the cursor was made, or
+/// one our table evicted since).
+const FILTER_EVERY: usize = 8;
 
 /// The public key an onion string spells, without validating checksum or
 /// curve point; only ever used to *skip* a record, never to admit one.
@@ -59,29 +67,47 @@ pub(crate) fn to_entry(e: &Entry) -> proto::PeerEntry {
 }
 
 impl Node {
-    /// Send a get-peers request for up to `max` entries, with a filter of
-    /// what we hold (none while the table is empty: it would exclude
-    /// nothing).
-    pub(super) fn request_peers(&mut self, conn: ConnectionId, max: u32) {
+    /// Send a get-peers request for up to `max` entries. With `delta` and a
+    /// cursor from this peer, it asks for what changed since the cursor;
+    /// otherwise it carries a filter of what we hold (none while the table
+    /// is empty: it would exclude nothing).
+    pub(super) fn request_peers(&mut self, conn: ConnectionId, max: u32, delta: bool) {
         let request_id = self.next_request_id;
         self.next_request_id += 1;
-        if !self.conns.contains_key(&conn) {
+        let Some(peer_cursor) = self.conns.get(&conn).map(|c| {
+            c.peer
+                .filter(|_| delta)
+                .and_then(|p| self.cursors.get(&p).copied())
+        }) else {
             return;
-        }
-        let known = (!self.table.is_empty()).then(|| {
+        };
+        let since = peer_cursor.map(|(epoch, version, _)| proto::Cursor { epoch, version });
+        // With a cursor, the filter holds only what we admitted since that
+        // answer (pushes, other peers): the peer's changes we already have.
+        // Without, everything we hold.
+        let filtered: Vec<([u8; 32], u64)> = match peer_cursor {
+            Some((_, _, ours)) => self
+                .table
+                .changed_since(ours)
+                .map(|(o, e)| (*o.public_key(), e.record().body.sequence))
+                .collect(),
+            None => self
+                .table
+                .iter()
+                .map(|(o, e)| (*o.public_key(), e.record().body.sequence))
+                .collect(),
+        };
+        let known = (!filtered.is_empty()).then(|| {
             let key = (
                 rand_core::Rng::next_u64(&mut self.rng),
                 rand_core::Rng::next_u64(&mut self.rng),
             );
-            KnownFilter::build(
-                self.table
-                    .iter()
-                    .map(|(o, e)| (o.public_key(), e.record().body.sequence)),
-                self.table.len(),
-                key,
-            )
-            .into_proto()
+            KnownFilter::build(filtered.iter().map(|(k, s)| (k, *s)), filtered.len(), key)
+                .into_proto()
         });
+        if since.is_some() {
+            self.stats.gossip_delta_requests += 1;
+        }
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -97,8 +123,35 @@ impl Node {
                 role: proto::Role::Unspecified as i32,
                 online_only: false,
                 known,
+                since,
             }),
         );
+    }
+
+    /// Remember (or forget) where a peer's change log stood at its answer,
+    /// with where ours stood once that answer was taken in.
+    fn store_cursor(&mut self, peer: OnionAddress, cursor: Option<proto::Cursor>) {
+        let Some(cursor) = cursor else {
+            // Capped without a position, or a peer that restarted or never
+            // keeps one: reconcile by filter next time.
+            self.cursors.remove(&peer);
+            return;
+        };
+        if self.cursors.len() >= MAX_CURSORS && !self.cursors.contains_key(&peer) {
+            // Drop a cursor of a peer we are not connected to, else any.
+            let victim = self
+                .cursors
+                .keys()
+                .find(|p| !self.by_peer.contains_key(p))
+                .or_else(|| self.cursors.keys().next())
+                .copied();
+            if let Some(v) = victim {
+                self.cursors.remove(&v);
+            }
+        }
+        let ours = self.table.version();
+        self.cursors
+            .insert(peer, (cursor.epoch, cursor.version, ours));
     }
 
     /// How many entries an answer may hold now.
@@ -106,25 +159,58 @@ impl Node {
         (self.table.len() * ANSWER_PERCENT / 100).clamp(ANSWER_FLOOR, MAX_ANSWER)
     }
 
-    /// A random sample of the entries passing `filter`, excluding `exclude`
-    /// and the records `known` says the asker holds.
+    /// The entries passing `filter`, excluding `exclude` and the records
+    /// `known` says the asker holds, and with the cursor the answer may
+    /// carry.
+    ///
+    /// With `since` (a version of our table), the records changed after it,
+    /// oldest change first, up to the cap; the cursor is the version of the
+    /// last one sent, or our current version when nothing more changed.
+    /// Without, a uniform random sample; the cursor is our current version
+    /// only when the sample is everything that matched (nothing was left
+    /// out by the cap).
     pub(super) fn select_peers(
         &mut self,
         filter: &PeerFilter,
         exclude: Option<OnionAddress>,
         known: Option<&KnownFilter>,
-    ) -> Vec<proto::PeerEntry> {
+        since: Option<u64>,
+    ) -> (Vec<proto::PeerEntry>, Option<proto::Cursor>) {
         let cap = filter.max.min(self.answer_cap());
+        let wanted = |o: &OnionAddress, e: &Entry| {
+            Some(*o) != exclude
+                && matches(e, filter)
+                && known.is_none_or(|k| !k.contains(o.public_key(), e.record().body.sequence))
+        };
+        let cursor = |version| proto::Cursor {
+            epoch: self.epoch,
+            version,
+        };
+        if let Some(since) = since {
+            let mut pool: Vec<&Entry> = self
+                .table
+                .changed_since(since)
+                .filter(|(o, e)| wanted(o, e))
+                .map(|(_, e)| e)
+                .collect();
+            pool.sort_unstable_by_key(|e| e.changed());
+            let version = if pool.len() <= cap {
+                self.table.version()
+            } else {
+                pool.get(cap.wrapping_sub(1)).map_or(since, |e| e.changed())
+            };
+            pool.truncate(cap);
+            let entries = pool.into_iter().map(to_entry).collect();
+            return (entries, Some(cursor(version)));
+        }
         let mut pool: Vec<&Entry> = self
             .table
             .iter()
-            .filter(|(o, e)| {
-                Some(**o) != exclude
-                    && matches(e, filter)
-                    && known.is_none_or(|k| !k.contains(o.public_key(), e.record().body.sequence))
-            })
+            .filter(|(o, e)| wanted(o, e))
             .map(|(_, e)| e)
             .collect();
+        let complete = pool.len() <= cap;
+        let version = self.table.version();
         let take = cap.min(pool.len());
         // Partial Fisher–Yates with the seeded RNG: a uniform sample.
         for i in 0..take {
@@ -133,7 +219,8 @@ impl Node {
             pool.swap(i, j);
         }
         pool.truncate(take);
-        pool.into_iter().map(to_entry).collect()
+        let entries = pool.into_iter().map(to_entry).collect();
+        (entries, complete.then(|| cursor(version)))
     }
 
     pub(super) fn on_get_peers(
@@ -174,13 +261,20 @@ impl Node {
             online_only: g.online_only,
             max,
         };
-        let peers = self.select_peers(&filter, requester, known.as_ref());
+        // A cursor of another run of ours, or from our future, is ignored:
+        // the answer is then what it would be without one.
+        let since = g
+            .since
+            .filter(|c| c.epoch == self.epoch && c.version <= self.table.version())
+            .map(|c| c.version);
+        let (peers, cursor) = self.select_peers(&filter, requester, known.as_ref(), since);
         self.send_frame(
             conn,
             Kind::Peers(proto::Peers {
                 request_id: g.request_id,
                 peers,
-                filtered: known.is_some(),
+                filtered: known.is_some() || since.is_some(),
+                cursor,
             }),
         );
     }
@@ -206,6 +300,7 @@ impl Node {
                 any_new |= self.admit_proto(now, record, Provenance::Heard(peer), Some(conn));
             }
         }
+        self.store_cursor(peer, p.cursor);
         if any_new {
             self.schedule_dial_check(now);
         }
@@ -342,11 +437,13 @@ impl Node {
         }
     }
 
-    /// One periodic gossip round: a filtered get-peers to a random
-    /// authenticated peer. A peer known to answer deltas is asked for up to
-    /// [`MAX_ANSWER`] records (it sends only what we lack); one that ignored
-    /// the filter so far gets the small `gossip_max`, as its answer is a
-    /// random sample.
+    /// One periodic gossip round: a get-peers to a random authenticated
+    /// peer. With a cursor from that peer it asks for what changed since
+    /// (one round in [`FILTER_EVERY`] sends a filter instead); without, a
+    /// filter of what we hold. A peer known to answer deltas is asked for
+    /// up to [`MAX_ANSWER`] records (it sends only what we lack); one that
+    /// ignored the filter so far gets the small `gossip_max`, as its answer
+    /// is a random sample.
     pub(super) fn gossip_round(&mut self, now: Timestamp) {
         let _ = now;
         if self.by_peer.is_empty() {
@@ -361,7 +458,8 @@ impl Node {
             } else {
                 self.config.gossip_max
             };
-            self.request_peers(conn, max);
+            let delta = self.random_index(FILTER_EVERY) != 0;
+            self.request_peers(conn, max, delta);
         }
     }
 }

@@ -426,7 +426,7 @@ impl Node {
             self.outputs
                 .push_back(Output::Event(Event::PeerOnline { onion: peer }));
         }
-        self.request_peers(conn, super::gossip::MAX_ANSWER as u32);
+        self.request_peers(conn, super::gossip::MAX_ANSWER as u32, true);
         self.send_frame(conn, Kind::Subscribe(proto::Subscribe { enabled: true }));
         self.finish_rotation(now, conn);
         if let Some(queue) = self.queues.remove(&peer) {

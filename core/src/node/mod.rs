@@ -468,6 +468,9 @@ pub struct NodeStats {
     pub records_accepted: u64,
     /// Periodic get-peers rounds started.
     pub gossip_rounds: u64,
+    /// Get-peers requests (periodic or at connection) that asked for the
+    /// changes since a cursor instead of sending a known-records filter.
+    pub gossip_delta_requests: u64,
 }
 
 /// Which peers a get-peers answer or a bootstrap list holds.
@@ -528,6 +531,13 @@ pub struct Node {
     /// Peers to redial once (their connection dropped without goodbye).
     redial: BTreeSet<OnionAddress>,
     queues: BTreeMap<OnionAddress, Queue>,
+    /// Where each peer's change log stood at its last complete answer, and
+    /// our table's version once we took it in: `(epoch, version, ours)`, at
+    /// most [`gossip::MAX_CURSORS`].
+    cursors: BTreeMap<OnionAddress, (u64, u64, u64)>,
+    /// Drawn at start: our cursors' epoch, so a peer never continues from a
+    /// version of an earlier run of ours.
+    epoch: u64,
     outputs: VecDeque<Output>,
     next_conn_id: u64,
     next_request_id: u64,
@@ -555,6 +565,7 @@ impl Node {
         let mut rng = ChaCha20Rng::from_seed(seed);
         let mut salt = [0u8; 32];
         rng.fill_bytes(&mut salt);
+        let epoch = rng.next_u64();
         let limits = TableLimits {
             capacity: config.table_capacity,
             max_per_source: config.max_per_source,
@@ -576,6 +587,8 @@ impl Node {
             bootstrap: BTreeMap::new(),
             redial: BTreeSet::new(),
             queues: BTreeMap::new(),
+            cursors: BTreeMap::new(),
+            epoch,
             outputs: VecDeque::new(),
             next_conn_id: OUTBOUND_ID_BASE,
             next_request_id: 1,

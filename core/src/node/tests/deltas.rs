@@ -168,6 +168,140 @@ fn requests_carry_a_filter_and_deltas_raise_the_gossip_size() {
     assert_eq!(net.nodes[p].stats().known_peers, 3);
 }
 
+/// The onions of an answer in the order sent, and its cursor.
+fn answer_with_cursor(frames: &[Kind]) -> Option<(Vec<String>, Option<proto::Cursor>)> {
+    frames.iter().find_map(|k| match k {
+        Kind::Peers(ps) => Some((
+            ps.peers
+                .iter()
+                .map(|e| e.record.as_ref().unwrap().onion.clone())
+                .collect(),
+            ps.cursor,
+        )),
+        _ => None,
+    })
+}
+
+fn since(epoch: u64, version: u64, max: u32) -> proto::GetPeers {
+    proto::GetPeers {
+        request_id: 4,
+        max,
+        since: Some(proto::Cursor { epoch, version }),
+        ..proto::GetPeers::default()
+    }
+}
+
+#[test]
+fn a_cursor_answer_holds_only_what_changed_since() {
+    let (mut net, h, [p, r, q]) = hub();
+    let conn = net.conn_between(h, p).unwrap();
+    let epoch = net.nodes[h].epoch;
+    // A complete sample carries h's position.
+    let (all, cursor) = answer_with_cursor(&ask(&mut net, h, conn, get_peers(None))).unwrap();
+    assert_eq!(all.len(), 2);
+    let cursor = cursor.expect("a complete answer carries a cursor");
+    assert_eq!(cursor.epoch, epoch);
+    assert_eq!(cursor.version, net.nodes[h].table().version());
+    // Nothing changed since: an empty answer at the same position.
+    let frames = ask(&mut net, h, conn, since(epoch, cursor.version, 1_000));
+    assert_eq!(answer_with_cursor(&frames), Some((vec![], Some(cursor))));
+    assert_eq!(answered(&frames), Some((vec![], true)));
+    // A newcomer connects to h: the next delta is that record alone.
+    let s = net.add_default(14, Role::Participant);
+    net.connect(s, h);
+    let frames = ask(&mut net, h, conn, since(epoch, cursor.version, 1_000));
+    let (got, next) = answer_with_cursor(&frames).unwrap();
+    assert_eq!(got, vec![net.addr(s).to_string()]);
+    assert!(next.unwrap().version > cursor.version);
+    // The requester never hears of itself, and r and q are unchanged.
+    assert!(!got.contains(&net.addr(p).to_string()));
+    let _ = (r, q);
+}
+
+#[test]
+fn paged_cursors_visit_every_change_once_in_order() {
+    let (mut net, h, [p, ..]) = hub();
+    for n in 20..26 {
+        let x = net.add_default(n, Role::Participant);
+        net.connect(x, h);
+    }
+    net.advance(20_000);
+    let conn = net.conn_between(h, p).unwrap();
+    let epoch = net.nodes[h].epoch;
+    let table = net.nodes[h].table();
+    let mut expected: Vec<(u64, String)> = table
+        .iter()
+        .filter(|(o, _)| **o != net.addr(p))
+        .map(|(o, e)| (e.changed(), o.to_string()))
+        .collect();
+    expected.sort();
+    let end = table.version();
+    // Two records per answer: each page continues where the last stopped.
+    let (mut version, mut seen) = (0, Vec::new());
+    for _ in 0..expected.len() {
+        net.advance(5_000); // stay within the get-peers rate limit
+        let frames = ask(&mut net, h, conn, since(epoch, version, 2));
+        let (got, cursor) = answer_with_cursor(&frames).unwrap();
+        let cursor = cursor.unwrap();
+        assert!(cursor.version >= version, "a cursor never moves back");
+        version = cursor.version;
+        seen.extend(got);
+        if version == end {
+            break;
+        }
+    }
+    let order: Vec<String> = expected.into_iter().map(|(_, o)| o).collect();
+    assert_eq!(seen, order);
+    assert_eq!(version, end);
+}
+
+#[test]
+fn foreign_or_future_cursors_and_capped_samples() {
+    let (mut net, h, [p, ..]) = hub();
+    let conn = net.conn_between(h, p).unwrap();
+    let epoch = net.nodes[h].epoch;
+    let version = net.nodes[h].table().version();
+    // Another run's epoch, or a version h never reached: answered as if
+    // there were no cursor (the full sample, with h's real position).
+    for bad in [
+        since(epoch ^ 1, version, 1_000),
+        since(epoch, version + 1, 1_000),
+    ] {
+        net.advance(5_000);
+        let (got, cursor) = answer_with_cursor(&ask(&mut net, h, conn, bad)).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(cursor, Some(proto::Cursor { epoch, version }));
+    }
+    // A sample the cap cut short has no position to continue from.
+    let capped = proto::GetPeers {
+        max: 1,
+        ..get_peers(None)
+    };
+    net.advance(5_000);
+    let (got, cursor) = answer_with_cursor(&ask(&mut net, h, conn, capped)).unwrap();
+    assert_eq!((got.len(), cursor), (1, None));
+}
+
+#[test]
+fn gossip_continues_from_cursors_and_still_reconciles_by_filter() {
+    let (mut net, h, [p, ..]) = hub();
+    // p's first request (at the handshake) sent a filter; h's complete
+    // answer left p a cursor, so most later rounds ask for changes only.
+    assert!(net.nodes[p].cursors.contains_key(&net.addr(h)));
+    net.advance(1_800_000);
+    let stats = net.nodes[p].stats();
+    assert!(stats.gossip_rounds >= 40, "{stats:?}");
+    assert!(
+        stats.gossip_delta_requests * 2 > stats.gossip_rounds,
+        "{stats:?}"
+    );
+    assert!(
+        stats.gossip_delta_requests < stats.gossip_rounds,
+        "{stats:?}"
+    );
+    assert_eq!(stats.known_peers, 3);
+}
+
 /// A node that keeps `target` outbound streams and never rotates.
 fn quiet(n: u32, target: usize) -> crate::node::NodeConfig {
     let mut cfg = config(params(), n, Role::Participant);

@@ -230,6 +230,7 @@ fn get_peers_honours_filters() {
                 role: role as i32,
                 online_only,
                 known: None,
+                since: None,
             },
         );
         let mut got = Vec::new();
