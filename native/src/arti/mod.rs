@@ -18,6 +18,8 @@ mod config;
 mod error;
 #[cfg(feature = "arti")]
 mod onion;
+#[cfg(feature = "arti")]
+pub mod supervise;
 
 pub use config::{
     ArtiConfig, AuthorityConfig, CustomNetwork, DEFAULT_BOOTSTRAP_TIMEOUT_SECS,
