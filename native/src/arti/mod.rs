@@ -23,7 +23,7 @@ pub mod supervise;
 
 pub use config::{
     ArtiConfig, AuthorityConfig, CustomNetwork, DEFAULT_BOOTSTRAP_TIMEOUT_SECS,
-    DEFAULT_CONNECT_TIMEOUT_SECS, FallbackConfig, TestingOverrides,
+    DEFAULT_CONNECT_TIMEOUT_SECS, FallbackConfig, TestingOverrides, VanguardsMode,
 };
 #[cfg(feature = "arti")]
 pub use error::ArtiError;
