@@ -287,10 +287,18 @@ fn problem_text(problem: &Problem) -> String {
             .collect::<Vec<_>>()
             .join("; ")
     }
+    // arti sometimes reports a kind with an empty error list.
+    let kind = |kind: &str, detail: String| {
+        if detail.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}: {detail}")
+        }
+    };
     let text = match problem {
-        Problem::Runtime(e) => format!("runtime: {}", chain(e)),
-        Problem::DescriptorUpload(errors) => format!("descriptor upload: {}", all(errors)),
-        Problem::Ipt(errors) => format!("introduction points: {}", all(errors)),
+        Problem::Runtime(e) => kind("runtime", chain(e)),
+        Problem::DescriptorUpload(errors) => kind("descriptor upload", all(errors)),
+        Problem::Ipt(errors) => kind("introduction points", all(errors)),
         other => format!("{other:?}"),
     };
     let text = text.replace('\n', " ");
@@ -548,4 +556,21 @@ fn accept(req: StreamRequest, virtual_port: u16, tx: &mpsc::Sender<IncomingStrea
         }
     });
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_text_names_the_kind_without_an_empty_tail() {
+        assert_eq!(
+            problem_text(&Problem::Ipt(Vec::new())),
+            "introduction points"
+        );
+        assert_eq!(
+            problem_text(&Problem::DescriptorUpload(Vec::new())),
+            "descriptor upload"
+        );
+    }
 }
