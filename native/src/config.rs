@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use torpeer_core::network::DEFAULT_DIFFICULTY;
 use torpeer_core::{NetworkName, NetworkParams, NodeConfig, OnionAddress, Role};
 
-use crate::arti::{ArtiConfig, CustomNetwork, TestingOverrides};
+use crate::arti::{ArtiConfig, CustomNetwork, TestingOverrides, VanguardsMode};
 use crate::driver::Bootstrap;
 use crate::transport::DEFAULT_ONION_PORT;
 
@@ -150,6 +150,9 @@ pub struct ArtiSection {
     pub network: Option<CustomNetwork>,
     /// Test-network-only overrides (`[arti.testing]`).
     pub testing: Option<TestingOverrides>,
+    /// Vanguards on onion-service circuits: `lite` (default), `full` or
+    /// `disabled`.
+    pub vanguards: Option<VanguardsMode>,
 }
 
 /// Why a configuration is unusable.
@@ -379,6 +382,7 @@ fn resolve_arti(
         allow_local_addrs,
         network,
         testing,
+        vanguards,
     } = section;
     if let Some(v) = state_dir {
         arti.state_dir = v;
@@ -413,6 +417,9 @@ fn resolve_arti(
     }
     if let Some(v) = testing {
         arti.testing = v;
+    }
+    if let Some(v) = vanguards {
+        arti.vanguards = v;
     }
     Ok(arti)
 }
@@ -495,6 +502,7 @@ mod tests {
         assert_eq!(rc.arti.cache_dir, Path::new("/var/lib/tp/arti/cache"));
         assert!(!rc.arti.allow_local_addrs);
         assert_eq!(rc.arti.testing, TestingOverrides::default());
+        assert_eq!(rc.arti.vanguards, VanguardsMode::Lite);
         // The protocol is on the onion port, as for external tor.
         assert_eq!(rc.node_config(0, 8).ports, vec![DEFAULT_ONION_PORT]);
     }
@@ -507,6 +515,7 @@ mod tests {
             [arti]
             state_dir = "/s"
             bootstrap_timeout_secs = 30
+            vanguards = "full"
             [arti.testing]
             trust_all_file_permissions = true
             "#,
@@ -517,7 +526,9 @@ mod tests {
         assert_eq!(rc.arti.cache_dir, Path::new("/d/arti/cache"));
         assert_eq!(rc.arti.bootstrap_timeout_secs, 30);
         assert!(rc.arti.testing.trust_all_file_permissions);
+        assert_eq!(rc.arti.vanguards, VanguardsMode::Full);
         assert!(toml::from_str::<FileConfig>("[arti]\nstate_dri = \"/s\"").is_err());
+        assert!(toml::from_str::<FileConfig>("[arti]\nvanguards = \"on\"").is_err());
         let zero: FileConfig = toml::from_str("[arti]\nconnect_timeout_secs = 0").unwrap();
         assert!(RunConfig::resolve(zero).is_err());
     }

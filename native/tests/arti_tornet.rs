@@ -3,7 +3,8 @@
 //! - `arti_onion_round_trips_with_itself_and_ctor`: arti serves the onion of
 //!   a HiddenServiceDir written by `hsdir_fs::write_hs_dir`, and bytes
 //!   round-trip arti → own onion, arti → a C-tor onion service, and a C-tor
-//!   client (SOCKS) → the arti service.
+//!   client (SOCKS) → the arti service, also after the supervisor dropped
+//!   and relaunched the service.
 //! - `torpeer_run_on_arti_discovers_over_onions`: the real `torpeer run
 //!   --transport arti --tor-network DIR` binary: a router's `/v1/peers` is
 //!   served on its onion (fetched by a C-tor client), participants
@@ -261,6 +262,48 @@ fn arti_onion_round_trips_with_itself_and_ctor() {
             t.elapsed().as_secs_f64()
         );
 
+        // 4. The supervisor's restart: drop and relaunch the service (same
+        // key, same nickname); streams keep arriving on the same receiver.
+        let report = onion.service_report();
+        assert_eq!(report.restarts, 0, "{report:?}");
+        let t = Instant::now();
+        onion.restart_service();
+        let (state, _) = retry("the onion service to be relaunched", || async {
+            let r = onion.service_report();
+            if r.restarts == 1 && r.state != "Shutdown" {
+                Ok(r.state)
+            } else {
+                Err(format!("{r:?}"))
+            }
+        })
+        .await;
+        println!(
+            "FIGURE onion service restart -> relaunched ({state}): {:.2}s",
+            t.elapsed().as_secs_f64()
+        );
+        let (echo, tries) = retry("c-tor client -> arti onion after the restart", || {
+            let own = own.clone();
+            async move {
+                tokio::task::spawn_blocking(move || -> Result<String, String> {
+                    let mut s =
+                        socks5_connect(socks, &own, VIRTUAL_PORT).map_err(|e| e.to_string())?;
+                    s.write_all(b"ctor-to-arti\n").map_err(|e| e.to_string())?;
+                    let mut buf = [0u8; 13];
+                    s.read_exact(&mut buf).map_err(|e| e.to_string())?;
+                    Ok(String::from_utf8_lossy(&buf).into_owned())
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            }
+        })
+        .await;
+        assert_eq!(echo, "ctor-to-arti\n");
+        println!(
+            "FIGURE c-tor client -> arti onion after a restart: {:.2}s, {tries} tries",
+            t.elapsed().as_secs_f64()
+        );
+        assert_eq!(onion.service_report().restarts, 1);
+
         // Dialing garbage is a typed error, not a panic or a Tor round trip.
         let err = onion.dial("not-an-onion", VIRTUAL_PORT).await.unwrap_err();
         assert_eq!(err.code(), "arti.bad_address");
@@ -359,6 +402,16 @@ fn start_arti_node(
     let status = common::status(http);
     assert_eq!(status["transport"], "arti");
     assert!(status["listen"].is_null(), "arti has no listener: {status}");
+    // The supervised service's health, arti only.
+    let svc = &status["onion_service"];
+    assert!(svc["state"].is_string(), "{status}");
+    assert_eq!(svc["restarts"], 0, "{status}");
+    let (code, _, metrics) = common::get(http, "/metrics");
+    assert_eq!(code, 200);
+    assert!(
+        String::from_utf8_lossy(&metrics).contains("\ntorpeer_onion_service_restarts_total 0\n"),
+        "no restart counter in /metrics"
+    );
     let onion = status["onion"].as_str().unwrap().to_owned();
     let hostname = std::fs::read_to_string(data_dir.join("hs").join("hostname")).unwrap();
     assert_eq!(hostname.trim(), onion, "the served onion is the hs dir's");

@@ -5,8 +5,9 @@
 #     (tornet/tests/network.rs);
 #  2. runs the embedded arti transport on such a network
 #     (native/tests/arti_tornet.rs): arti <-> own onion <-> C-tor onion
-#     service/client, then three `torpeer run --transport arti` nodes that
-#     discover each other over onions, with a socket leak check.
+#     service/client, also after a supervised restart of the service,
+#     then three `torpeer run --transport arti` nodes that discover each
+#     other over onions, with a socket leak check.
 # These tests are #[ignore]d in plain `cargo test`; here they run with
 # TORPEER_REQUIRE_TOR=1, so a missing tor fails instead of skipping. Every
 # wait in them polls with a budget (no fixed sleeps); a stage that does not

@@ -76,6 +76,11 @@ fn relay_part(t: &mut String, orport: u16, dirport: u16) {
 }
 
 /// An authority's torrc.
+///
+/// Every running relay gets the Stable flag at once (uptime ≥ 0 is "always
+/// stable"): otherwise only those above the median uptime do, and arti's
+/// vanguards (Fast + Stable relays only) find one or two candidates where
+/// vanguards-lite wants four.
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 pub(crate) fn authority(
     c: &Common<'_>,
@@ -111,7 +116,9 @@ pub(crate) fn authority(
          TestingDirAuthVoteGuard {guards}\n\
          TestingDirAuthVoteGuardIsStrict 1\n\
          TestingDirAuthVoteExit {exits}\n\
-         TestingDirAuthVoteExitIsStrict 1\n",
+         TestingDirAuthVoteExitIsStrict 1\n\
+         AuthDirVoteStableGuaranteeMinUptime 0\n\
+         AuthDirVoteStableGuaranteeMTBF 0\n",
         bandwidth_file.display()
     );
     t
@@ -241,6 +248,7 @@ mod tests {
         assert!(t.contains("TestingDirAuthVoteGuard $G1,$G2\n"));
         assert!(t.contains("TestingDirAuthVoteExit $E1\n"));
         assert!(t.contains("V3AuthVotingInterval 15\n"));
+        assert!(t.contains("AuthDirVoteStableGuaranteeMinUptime 0\n"));
         assert!(t.contains("DirAuthority x\n"));
         assert!(t.contains("RunAsDaemon 0\n"));
     }

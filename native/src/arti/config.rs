@@ -14,6 +14,10 @@ use arti_client::config::TorClientConfigBuilder;
 use arti_client::config::dir::FallbackDir;
 use serde::{Deserialize, Serialize};
 #[cfg(feature = "arti")]
+use tor_config::ExplicitOrAuto;
+#[cfg(feature = "arti")]
+use tor_guardmgr::VanguardMode;
+#[cfg(feature = "arti")]
 use tor_hsservice::HsNickname;
 #[cfg(feature = "arti")]
 use tor_keymgr::config::CTorServiceKeystoreConfigBuilder;
@@ -33,6 +37,37 @@ pub const DEFAULT_BOOTSTRAP_TIMEOUT_SECS: u64 = 180;
 /// network, more when a circuit has to be rebuilt); below the driver's own
 /// 60 s dial limit so the transport's typed timeout is what callers see.
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 45;
+
+/// Which vanguards arti puts on onion-service circuits (arti's
+/// `vanguards.mode`; the `vanguards` cargo feature of arti-client is on).
+/// Vanguards keep the middle hops of onion-service circuits in small,
+/// slowly rotating sets, so an adversary who runs relays cannot quickly
+/// become the hop next to a service's guard and find that guard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VanguardsMode {
+    /// Vanguards-lite: one extra layer (4 second-hop vanguards, each kept
+    /// 1–12 days). arti's default, and Tor's for clients and services.
+    #[default]
+    Lite,
+    /// Full vanguards: second- and third-hop sets (4 and 8 relays), one
+    /// more hop on service-side circuits. For services facing a strong
+    /// adversary; needs relays with the Fast and Stable flags in both sets.
+    Full,
+    /// No vanguards: onion-service circuits pick middle hops afresh.
+    Disabled,
+}
+
+impl VanguardsMode {
+    /// The config spelling (`lite`, `full`, `disabled`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lite => "lite",
+            Self::Full => "full",
+            Self::Disabled => "disabled",
+        }
+    }
+}
 
 /// Configuration of the embedded arti client and onion service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +97,9 @@ pub struct ArtiConfig {
     /// Give up one stream (dial or bootstrap fetch) after this long.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: u64,
+    /// Vanguards on onion-service circuits (default: lite).
+    #[serde(default)]
+    pub vanguards: VanguardsMode,
 }
 
 fn default_nickname() -> String {
@@ -140,6 +178,7 @@ impl ArtiConfig {
             testing: TestingOverrides::default(),
             bootstrap_timeout_secs: DEFAULT_BOOTSTRAP_TIMEOUT_SECS,
             connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
+            vanguards: VanguardsMode::default(),
         }
     }
 
@@ -159,6 +198,7 @@ impl ArtiConfig {
             },
             bootstrap_timeout_secs: DEFAULT_BOOTSTRAP_TIMEOUT_SECS,
             connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
+            vanguards: VanguardsMode::default(),
         }
     }
 
@@ -199,6 +239,12 @@ impl ArtiConfig {
         if self.allow_local_addrs {
             b.address_filter().allow_local_addrs(true);
         }
+        b.vanguards()
+            .mode(ExplicitOrAuto::Explicit(match self.vanguards {
+                VanguardsMode::Lite => VanguardMode::Lite,
+                VanguardsMode::Full => VanguardMode::Full,
+                VanguardsMode::Disabled => VanguardMode::Disabled,
+            }));
         if self.testing.disable_subnet_family_rule {
             b.path_rules()
                 .ipv4_subnet_family_prefix(33)
@@ -368,10 +414,43 @@ mod tests {
         assert_eq!(c.connect_timeout_secs, DEFAULT_CONNECT_TIMEOUT_SECS);
         assert!(!c.allow_local_addrs);
         assert_eq!(c.testing, TestingOverrides::default());
+        assert_eq!(c.vanguards, VanguardsMode::Lite);
+        for (s, mode) in [
+            ("lite", VanguardsMode::Lite),
+            ("full", VanguardsMode::Full),
+            ("disabled", VanguardsMode::Disabled),
+        ] {
+            let c: ArtiConfig = serde_json::from_str(&format!(
+                r#"{{"state_dir":"/s","cache_dir":"/c","vanguards":"{s}"}}"#
+            ))
+            .unwrap();
+            assert_eq!((c.vanguards, c.vanguards.as_str()), (mode, s));
+        }
+        assert!(
+            serde_json::from_str::<ArtiConfig>(
+                r#"{"state_dir":"/s","cache_dir":"/c","vanguards":"on"}"#
+            )
+            .is_err()
+        );
         assert!(
             serde_json::from_str::<ArtiConfig>(r#"{"state_dir":"/s","cache_dir":"/c","bogus":1}"#)
                 .is_err()
         );
+    }
+
+    #[test]
+    #[cfg(feature = "arti")]
+    fn every_vanguards_mode_builds() {
+        let d = tempfile::tempdir().unwrap();
+        for mode in [
+            VanguardsMode::Lite,
+            VanguardsMode::Full,
+            VanguardsMode::Disabled,
+        ] {
+            let mut c = cfg(d.path());
+            c.vanguards = mode;
+            c.to_tor_client_config(None).unwrap();
+        }
     }
 
     #[test]

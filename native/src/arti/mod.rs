@@ -18,10 +18,12 @@ mod config;
 mod error;
 #[cfg(feature = "arti")]
 mod onion;
+#[cfg(feature = "arti")]
+pub mod supervise;
 
 pub use config::{
     ArtiConfig, AuthorityConfig, CustomNetwork, DEFAULT_BOOTSTRAP_TIMEOUT_SECS,
-    DEFAULT_CONNECT_TIMEOUT_SECS, FallbackConfig, TestingOverrides,
+    DEFAULT_CONNECT_TIMEOUT_SECS, FallbackConfig, TestingOverrides, VanguardsMode,
 };
 #[cfg(feature = "arti")]
 pub use error::ArtiError;

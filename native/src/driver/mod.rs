@@ -131,6 +131,10 @@ pub struct Status {
     pub record_sequence: u64,
     /// Application messages received.
     pub messages_received: u64,
+    /// The in-process onion service's health (arti transport only; absent
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onion_service: Option<crate::transport::OnionServiceReport>,
     /// Counters from the core.
     #[serde(skip)]
     pub stats: NodeStats,
@@ -603,6 +607,7 @@ impl NodeTask {
             uptime_s: self.clock.uptime().as_secs(),
             record_sequence: record.body.sequence,
             messages_received: self.messages_received,
+            onion_service: self.transport.onion_service(),
             stats,
         }
     }

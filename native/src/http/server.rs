@@ -459,6 +459,14 @@ async fn metrics(handle: &NodeHandle) -> Result<Resp, Resp> {
         "counter",
         s.messages_received,
     );
+    if let Some(svc) = &s.onion_service {
+        gauge(
+            "onion_service_restarts_total",
+            "Times the in-process onion service was dropped and relaunched.",
+            "counter",
+            svc.restarts,
+        );
+    }
     let _ = writeln!(
         out,
         "# HELP torpeer_records_rejected_total Records refused, by reason.\n# TYPE torpeer_records_rejected_total counter"

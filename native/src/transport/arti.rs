@@ -25,7 +25,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc};
 use torpeer_core::OnionAddress;
 
-use super::{BoxFuture, BoxStream, Transport, TransportError};
+use super::{BoxFuture, BoxStream, OnionServiceReport, Transport, TransportError};
 use crate::arti::{ArtiConfig, ArtiError, ArtiOnion, IncomingStream};
 
 /// The embedded-arti transport.
@@ -127,5 +127,9 @@ impl Transport for ArtiTransport {
 
     fn local_addr(&self) -> Option<SocketAddr> {
         None
+    }
+
+    fn onion_service(&self) -> Option<OnionServiceReport> {
+        Some(self.onion.service_report())
     }
 }

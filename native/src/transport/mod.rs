@@ -105,4 +105,25 @@ pub trait Transport: Send + Sync + 'static {
 
     /// The local address inbound streams arrive on (for logs and tests).
     fn local_addr(&self) -> Option<SocketAddr>;
+
+    /// The health of an onion service this transport runs itself (arti),
+    /// for `/v1/status` and `/metrics`; `None` for transports that run
+    /// none (tcp, or an external tor that runs it for us).
+    fn onion_service(&self) -> Option<OnionServiceReport> {
+        None
+    }
+}
+
+/// An in-process onion service's health (`onion_service` in `/v1/status`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OnionServiceReport {
+    /// arti's state of the service: `Bootstrapping`, `DegradedReachable`,
+    /// `DegradedUnreachable`, `Running`, `Recovering`, `Broken`,
+    /// `Shutdown`. In a young test network it rarely says `Running`
+    /// although the service is reachable.
+    pub state: String,
+    /// arti's current problem with it, if any (one line, shortened).
+    pub problem: Option<String>,
+    /// How often the supervisor dropped and relaunched it.
+    pub restarts: u64,
 }
