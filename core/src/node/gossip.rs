@@ -81,12 +81,13 @@ impl Node {
         }) else {
             return;
         };
-        let since = peer_cursor.map(|(epoch, version, _)| proto::Cursor { epoch, version });
-        // With a cursor, the filter holds only what we admitted since that
-        // answer (pushes, other peers): the peer's changes we already have.
+        let since = peer_cursor.map(|(epoch, version, _, _)| proto::Cursor { epoch, version });
+        // With a cursor, the filter holds only what we admitted since the
+        // answer before it (pushes, other peers): the peer's changes we
+        // already have.
         // Without, everything we hold.
         let filtered: Vec<([u8; 32], u64)> = match peer_cursor {
-            Some((_, _, ours)) => self
+            Some((_, _, ours, _)) => self
                 .table
                 .changed_since(ours)
                 .map(|(o, e)| (*o.public_key(), e.record().body.sequence))
@@ -129,7 +130,8 @@ impl Node {
     }
 
     /// Remember (or forget) where a peer's change log stood at its answer,
-    /// with where ours stood once that answer was taken in.
+    /// with where ours stood once that answer and the one before it were
+    /// taken in.
     fn store_cursor(&mut self, peer: OnionAddress, cursor: Option<proto::Cursor>) {
         let Some(cursor) = cursor else {
             // Capped without a position, or a peer that restarted or never
@@ -149,9 +151,17 @@ impl Node {
                 self.cursors.remove(&v);
             }
         }
-        let ours = self.table.version();
+        // The filter of the next pull covers what we admitted since the
+        // answer *before* this one: a record usually reaches us and the peer
+        // a little apart, and one we got from elsewhere shortly before the
+        // peer did would otherwise come back in its next delta.
+        let ours = self
+            .cursors
+            .get(&peer)
+            .map_or(self.table.version(), |&(_, _, _, now)| now);
+        let now = self.table.version();
         self.cursors
-            .insert(peer, (cursor.epoch, cursor.version, ours));
+            .insert(peer, (cursor.epoch, cursor.version, ours, now));
     }
 
     /// How many entries an answer may hold now.

@@ -532,9 +532,10 @@ pub struct Node {
     redial: BTreeSet<OnionAddress>,
     queues: BTreeMap<OnionAddress, Queue>,
     /// Where each peer's change log stood at its last complete answer, and
-    /// our table's version once we took it in: `(epoch, version, ours)`, at
-    /// most [`gossip::MAX_CURSORS`].
-    cursors: BTreeMap<OnionAddress, (u64, u64, u64)>,
+    /// our table's version once we took in the answer before it and that
+    /// one: `(epoch, version, ours_before, ours)`, at most
+    /// [`gossip::MAX_CURSORS`].
+    cursors: BTreeMap<OnionAddress, (u64, u64, u64, u64)>,
     /// Drawn at start: our cursors' epoch, so a peer never continues from a
     /// version of an earlier run of ours.
     epoch: u64,
