@@ -302,6 +302,54 @@ fn gossip_continues_from_cursors_and_still_reconciles_by_filter() {
     assert_eq!(stats.known_peers, 3);
 }
 
+/// The get-peers `p` sends to `h` now (taken from its outputs before the
+/// network delivers it).
+fn next_request(net: &mut Net, p: usize, h: usize, delta: bool) -> proto::GetPeers {
+    let conn = net.conn_between(p, h).unwrap();
+    net.nodes[p].request_peers(conn, 1_000, delta);
+    let mut found = None;
+    while let Some(out) = net.nodes[p].poll_output() {
+        if let Output::Transmit { bytes, .. } = out {
+            let mut d = crate::codec::FrameDecoder::default();
+            d.push(&bytes);
+            while let Ok(Some(k)) = d.next_frame() {
+                if let Kind::GetPeers(g) = k {
+                    found = Some(g);
+                }
+            }
+        }
+    }
+    found.expect("a get-peers was sent")
+}
+
+#[test]
+fn a_cursor_pull_filters_only_recent_admissions() {
+    let (mut net, h, [p, ..]) = hub();
+    for n in 30..40 {
+        let x = net.add_default(n, Role::Participant);
+        net.connect(x, h);
+    }
+    net.advance(60_000);
+    // p holds h's cursor and many records; two quiet rounds later, nothing
+    // was admitted since the answer before last: a cursor and no filter.
+    for _ in 0..2 {
+        let g = next_request(&mut net, p, h, true);
+        let (now, conn) = (net.now, net.conn_between(h, p).unwrap());
+        net.nodes[h].on_get_peers(now, conn, g);
+        net.drain();
+        net.advance(6_000);
+    }
+    assert!(net.nodes[p].table().len() >= 12);
+    let g = next_request(&mut net, p, h, true);
+    assert!(g.since.is_some(), "{g:?}");
+    assert_eq!(g.known, None, "{g:?}");
+    // Without delta (the one-in-8 round) the filter covers the whole table.
+    let full = next_request(&mut net, p, h, false);
+    assert!(full.since.is_none());
+    let bits = full.known.expect("a full filter").bits.len();
+    assert!(bits * 8 >= 10 * net.nodes[p].table().len(), "{bits} bytes");
+}
+
 /// A node that keeps `target` outbound streams and never rotates.
 fn quiet(n: u32, target: usize) -> crate::node::NodeConfig {
     let mut cfg = config(params(), n, Role::Participant);
