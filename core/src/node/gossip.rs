@@ -310,7 +310,12 @@ impl Node {
                 any_new |= self.admit_proto(now, record, Provenance::Heard(peer), Some(conn));
             }
         }
-        self.store_cursor(peer, p.cursor);
+        // A big answer means our tables still differ a lot (we are new, or
+        // the network is): then a filter of everything we hold makes the
+        // better next request, as a delta would spend its cap on changes we
+        // got elsewhere. Cursors are for tables that agree.
+        let cursor = p.cursor.filter(|_| p.peers.len() < ANSWER_FLOOR);
+        self.store_cursor(peer, cursor);
         if any_new {
             self.schedule_dial_check(now);
         }
