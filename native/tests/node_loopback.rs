@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
+use torpeer_core::codec::FrameDecoder;
+use torpeer_core::proto;
+use torpeer_core::proto::frame::Kind;
 
 fn known_peers(http: SocketAddr) -> u64 {
     status(http)["known_peers"].as_u64().unwrap()
@@ -230,18 +233,92 @@ fn send_and_expect_close(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The whole answer to a fatal framing error (PROTOCOL.md §5, §7 "Framing
+/// errors"): exactly one well-formed length-delimited `Error` frame with
+/// `code`, then the close.
+fn expect_error_frame_then_close(addr: SocketAddr, bytes: &[u8], code: proto::ErrorCode) {
+    let out = send_and_expect_close(addr, bytes);
+    let mut decoder = FrameDecoder::default();
+    decoder.push(&out);
+    match decoder.next_frame() {
+        Ok(Some(Kind::Error(e))) => {
+            assert_eq!(
+                e.code(),
+                code,
+                "error frame for {:02x?}: {e:?}",
+                &bytes[..bytes.len().min(8)]
+            );
+            assert!(!e.message.is_empty(), "{e:?}");
+        }
+        other => panic!(
+            "expected an Error frame for {:02x?}, got {other:?} from {out:02x?}",
+            &bytes[..bytes.len().min(8)]
+        ),
+    }
+    assert_eq!(decoder.next_frame(), Ok(None));
+    assert_eq!(
+        decoder.buffered(),
+        0,
+        "nothing after the error frame: {out:02x?}"
+    );
+}
+
 #[test]
 fn garbage_oversized_frames_and_bad_http_get_errors_and_the_node_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let n = start(&dir.path().join("n"), "participant", &[]);
     let proto_port: SocketAddr = status(n.http)["listen"].as_str().unwrap().parse().unwrap();
 
-    // A frame that is not protobuf.
-    send_and_expect_close(proto_port, &[0x05, 0xff, 0xff, 0xff, 0xff, 0xff]);
-    // A length prefix far above the frame limit (about 256 MiB).
-    send_and_expect_close(proto_port, &[0xff, 0xff, 0xff, 0x7f, 0, 0, 0]);
-    // Pure noise.
-    send_and_expect_close(proto_port, &[0xAA; 4096]);
+    // A frame that is not protobuf (5 bytes of an unterminated varint tag):
+    // undecodable, so PROTOCOL_VIOLATION and close.
+    expect_error_frame_then_close(
+        proto_port,
+        &[0x05, 0xff, 0xff, 0xff, 0xff, 0xff],
+        proto::ErrorCode::ProtocolViolation,
+    );
+    // A length prefix far above the frame limit (about 256 MiB): refused as
+    // soon as the prefix is read, FRAME_TOO_LARGE and close.
+    expect_error_frame_then_close(
+        proto_port,
+        &[0xff, 0xff, 0xff, 0x7f, 0, 0, 0],
+        proto::ErrorCode::FrameTooLarge,
+    );
+    // Pure noise: a length prefix longer than 10 bytes, PROTOCOL_VIOLATION.
+    expect_error_frame_then_close(
+        proto_port,
+        &[0xAA; 4096],
+        proto::ErrorCode::ProtocolViolation,
+    );
+    // The protocol port still serves: an empty frame (no known kind) gets
+    // UNKNOWN_MESSAGE and the stream stays open.
+    {
+        let mut s = TcpStream::connect(proto_port).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        s.write_all(&[0x00]).unwrap();
+        let mut decoder = FrameDecoder::default();
+        let mut buf = [0u8; 4096];
+        let e = loop {
+            let got = s.read(&mut buf).unwrap();
+            assert!(
+                got > 0,
+                "node closed the stream after an unknown frame kind"
+            );
+            decoder.push(&buf[..got]);
+            match decoder.next_frame() {
+                Ok(Some(Kind::Error(e))) => break e,
+                Ok(None) => {}
+                other => panic!("expected an Error frame, got {other:?}"),
+            }
+        };
+        assert_eq!(e.code(), proto::ErrorCode::UnknownMessage, "{e:?}");
+        s.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+            .unwrap();
+        let still_open = s.read(&mut buf);
+        assert!(
+            matches!(&still_open, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+            "stream should stay open after UNKNOWN_MESSAGE, got {still_open:?}"
+        );
+    }
     assert_eq!(status(n.http)["known_peers"], 0);
 
     // Malformed HTTP: a clear 4xx each, and the API keeps answering.
