@@ -519,3 +519,167 @@ fn demo_prints_its_dashboard_and_nodes_find_each_other() {
     let code = wait_for("demo to exit", || child.try_wait().unwrap());
     assert!(code.success(), "{code}");
 }
+
+fn now_ms() -> torpeer_core::Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    torpeer_core::Timestamp::from_millis(d.as_millis() as u64)
+}
+
+#[test]
+fn the_router_binary_refuses_application_data_and_keeps_the_connection() {
+    use torpeer_core::node::{Direction, Event, Input, Output};
+    use torpeer_core::{
+        Identity, NetworkName, NetworkParams, Node, NodeConfig, OnionAddress, Role,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let router = start(&dir.path().join("r"), "router", &[]);
+    let s = status(router.http);
+    let router_onion = OnionAddress::parse(s["onion"].as_str().unwrap()).unwrap();
+    let proto_port: SocketAddr = s["listen"].as_str().unwrap().parse().unwrap();
+
+    // A participant in the test: a torpeer-core Node driven over a TcpStream,
+    // so it handshakes for real; the AppData frame is written by hand,
+    // because the core refuses to send application data to a router.
+    let network = NetworkName::new(NETWORK).unwrap();
+    let identity = Identity::from_seed(&[7; 32]).unwrap();
+    let difficulty: u8 = DIFFICULTY.parse().unwrap();
+    let (nonce, _) =
+        torpeer_core::pow::solve(&network.id(), &identity.address(), difficulty).unwrap();
+    let params = NetworkParams::new(network).with_min_difficulty(difficulty);
+    let mut config = NodeConfig::new(params, Role::Participant, nonce, difficulty);
+    // Never accepted: the router may dial back, the test does not care.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    config.tcp_transport = Some(unused.local_addr().unwrap());
+    let mut node = Node::new(identity, config, [9; 32], now_ms()).unwrap();
+    node.add_bootstrap(now_ms(), router_onion, Some(proto_port));
+
+    let mut stream: Option<(torpeer_core::node::ConnectionId, TcpStream)> = None;
+    // Every frame the router sends, decoded on the side.
+    let mut frames = FrameDecoder::default();
+    let mut seen: Vec<Kind> = Vec::new();
+    let mut online = false;
+    let mut pump = |node: &mut Node,
+                    stream: &mut Option<(torpeer_core::node::ConnectionId, TcpStream)>,
+                    seen: &mut Vec<Kind>,
+                    online: &mut bool| {
+        while let Some(out) = node.poll_output() {
+            match out {
+                Output::Dial {
+                    conn, tcp_endpoint, ..
+                } => {
+                    assert_eq!(tcp_endpoint, Some(proto_port));
+                    let s = TcpStream::connect(proto_port).unwrap();
+                    s.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+                        .unwrap();
+                    *stream = Some((conn, s));
+                    node.handle_input(
+                        now_ms(),
+                        Input::ConnectionOpened {
+                            conn,
+                            direction: Direction::Outbound,
+                        },
+                    );
+                }
+                Output::Transmit { bytes, .. } => {
+                    stream.as_mut().unwrap().1.write_all(&bytes).unwrap();
+                }
+                Output::Close { .. } => panic!("the test's node closed the stream"),
+                Output::Event(Event::PeerOnline { onion }) if onion == router_onion => {
+                    *online = true;
+                }
+                Output::Event(Event::HandshakeFailed { reason, .. }) => {
+                    panic!("handshake failed: {reason:?}")
+                }
+                Output::Event(_) => {}
+            }
+        }
+        let Some((conn, s)) = stream.as_mut() else {
+            return;
+        };
+        let mut buf = [0u8; 16 * 1024];
+        match s.read(&mut buf) {
+            Ok(0) => panic!("the router closed the stream; frames so far: {seen:?}"),
+            Ok(n) => {
+                frames.push(&buf[..n]);
+                while let Some(k) = frames.next_frame().unwrap() {
+                    seen.push(k);
+                }
+                node.handle_input(
+                    now_ms(),
+                    Input::Received {
+                        conn: *conn,
+                        bytes: &buf[..n],
+                    },
+                );
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        if node.poll_timeout().is_some_and(|t| t <= now_ms()) {
+            node.handle_timeout(now_ms());
+        }
+    };
+    let start_at = std::time::Instant::now();
+    while !online {
+        assert!(
+            start_at.elapsed() < WAIT,
+            "handshake with the router timed out"
+        );
+        pump(&mut node, &mut stream, &mut seen, &mut online);
+    }
+    assert!(matches!(seen.first(), Some(Kind::HelloAck(_))), "{seen:?}");
+
+    let app = torpeer_core::codec::encode_frame(
+        Kind::AppData(proto::AppData {
+            data: b"hello router".to_vec(),
+        }),
+        torpeer_core::codec::DEFAULT_MAX_FRAME_LEN,
+    )
+    .unwrap();
+    stream.as_mut().unwrap().1.write_all(&app).unwrap();
+    let refusal = loop {
+        assert!(start_at.elapsed() < WAIT, "no refusal; frames: {seen:?}");
+        if let Some(e) = seen.iter().find_map(|k| match k {
+            Kind::Error(e) => Some(e.clone()),
+            _ => None,
+        }) {
+            break e;
+        }
+        pump(&mut node, &mut stream, &mut seen, &mut online);
+    };
+    assert_eq!(
+        refusal.code(),
+        proto::ErrorCode::RouterRefusesAppData,
+        "{refusal:?}"
+    );
+
+    // The connection is kept (PROTOCOL.md §7): a ping after the refusal
+    // gets its pong on the same stream.
+    let ping = torpeer_core::codec::encode_frame(
+        Kind::Ping(proto::Ping { nonce: 0x7e57 }),
+        torpeer_core::codec::DEFAULT_MAX_FRAME_LEN,
+    )
+    .unwrap();
+    stream.as_mut().unwrap().1.write_all(&ping).unwrap();
+    loop {
+        assert!(
+            start_at.elapsed() < WAIT,
+            "no pong after the refusal; frames: {seen:?}"
+        );
+        if seen
+            .iter()
+            .any(|k| matches!(k, Kind::Pong(p) if p.nonce == 0x7e57))
+        {
+            break;
+        }
+        pump(&mut node, &mut stream, &mut seen, &mut online);
+    }
+    assert!(status(router.http)["connections"].as_u64().unwrap() >= 1);
+}
