@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
+use torpeer_core::codec::FrameDecoder;
+use torpeer_core::proto;
+use torpeer_core::proto::frame::Kind;
 
 fn known_peers(http: SocketAddr) -> u64 {
     status(http)["known_peers"].as_u64().unwrap()
@@ -230,18 +233,92 @@ fn send_and_expect_close(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The whole answer to a fatal framing error (PROTOCOL.md §5, §7 "Framing
+/// errors"): exactly one well-formed length-delimited `Error` frame with
+/// `code`, then the close.
+fn expect_error_frame_then_close(addr: SocketAddr, bytes: &[u8], code: proto::ErrorCode) {
+    let out = send_and_expect_close(addr, bytes);
+    let mut decoder = FrameDecoder::default();
+    decoder.push(&out);
+    match decoder.next_frame() {
+        Ok(Some(Kind::Error(e))) => {
+            assert_eq!(
+                e.code(),
+                code,
+                "error frame for {:02x?}: {e:?}",
+                &bytes[..bytes.len().min(8)]
+            );
+            assert!(!e.message.is_empty(), "{e:?}");
+        }
+        other => panic!(
+            "expected an Error frame for {:02x?}, got {other:?} from {out:02x?}",
+            &bytes[..bytes.len().min(8)]
+        ),
+    }
+    assert_eq!(decoder.next_frame(), Ok(None));
+    assert_eq!(
+        decoder.buffered(),
+        0,
+        "nothing after the error frame: {out:02x?}"
+    );
+}
+
 #[test]
 fn garbage_oversized_frames_and_bad_http_get_errors_and_the_node_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let n = start(&dir.path().join("n"), "participant", &[]);
     let proto_port: SocketAddr = status(n.http)["listen"].as_str().unwrap().parse().unwrap();
 
-    // A frame that is not protobuf.
-    send_and_expect_close(proto_port, &[0x05, 0xff, 0xff, 0xff, 0xff, 0xff]);
-    // A length prefix far above the frame limit (about 256 MiB).
-    send_and_expect_close(proto_port, &[0xff, 0xff, 0xff, 0x7f, 0, 0, 0]);
-    // Pure noise.
-    send_and_expect_close(proto_port, &[0xAA; 4096]);
+    // A frame that is not protobuf (5 bytes of an unterminated varint tag):
+    // undecodable, so PROTOCOL_VIOLATION and close.
+    expect_error_frame_then_close(
+        proto_port,
+        &[0x05, 0xff, 0xff, 0xff, 0xff, 0xff],
+        proto::ErrorCode::ProtocolViolation,
+    );
+    // A length prefix far above the frame limit (about 256 MiB): refused as
+    // soon as the prefix is read, FRAME_TOO_LARGE and close.
+    expect_error_frame_then_close(
+        proto_port,
+        &[0xff, 0xff, 0xff, 0x7f, 0, 0, 0],
+        proto::ErrorCode::FrameTooLarge,
+    );
+    // Pure noise: a length prefix longer than 10 bytes, PROTOCOL_VIOLATION.
+    expect_error_frame_then_close(
+        proto_port,
+        &[0xAA; 4096],
+        proto::ErrorCode::ProtocolViolation,
+    );
+    // The protocol port still serves: an empty frame (no known kind) gets
+    // UNKNOWN_MESSAGE and the stream stays open.
+    {
+        let mut s = TcpStream::connect(proto_port).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        s.write_all(&[0x00]).unwrap();
+        let mut decoder = FrameDecoder::default();
+        let mut buf = [0u8; 4096];
+        let e = loop {
+            let got = s.read(&mut buf).unwrap();
+            assert!(
+                got > 0,
+                "node closed the stream after an unknown frame kind"
+            );
+            decoder.push(&buf[..got]);
+            match decoder.next_frame() {
+                Ok(Some(Kind::Error(e))) => break e,
+                Ok(None) => {}
+                other => panic!("expected an Error frame, got {other:?}"),
+            }
+        };
+        assert_eq!(e.code(), proto::ErrorCode::UnknownMessage, "{e:?}");
+        s.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+            .unwrap();
+        let still_open = s.read(&mut buf);
+        assert!(
+            matches!(&still_open, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+            "stream should stay open after UNKNOWN_MESSAGE, got {still_open:?}"
+        );
+    }
     assert_eq!(status(n.http)["known_peers"], 0);
 
     // Malformed HTTP: a clear 4xx each, and the API keeps answering.
@@ -441,4 +518,168 @@ fn demo_prints_its_dashboard_and_nodes_find_each_other() {
     sigterm(child.id());
     let code = wait_for("demo to exit", || child.try_wait().unwrap());
     assert!(code.success(), "{code}");
+}
+
+fn now_ms() -> torpeer_core::Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    torpeer_core::Timestamp::from_millis(d.as_millis() as u64)
+}
+
+#[test]
+fn the_router_binary_refuses_application_data_and_keeps_the_connection() {
+    use torpeer_core::node::{Direction, Event, Input, Output};
+    use torpeer_core::{
+        Identity, NetworkName, NetworkParams, Node, NodeConfig, OnionAddress, Role,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let router = start(&dir.path().join("r"), "router", &[]);
+    let s = status(router.http);
+    let router_onion = OnionAddress::parse(s["onion"].as_str().unwrap()).unwrap();
+    let proto_port: SocketAddr = s["listen"].as_str().unwrap().parse().unwrap();
+
+    // A participant in the test: a torpeer-core Node driven over a TcpStream,
+    // so it handshakes for real; the AppData frame is written by hand,
+    // because the core refuses to send application data to a router.
+    let network = NetworkName::new(NETWORK).unwrap();
+    let identity = Identity::from_seed(&[7; 32]).unwrap();
+    let difficulty: u8 = DIFFICULTY.parse().unwrap();
+    let (nonce, _) =
+        torpeer_core::pow::solve(&network.id(), &identity.address(), difficulty).unwrap();
+    let params = NetworkParams::new(network).with_min_difficulty(difficulty);
+    let mut config = NodeConfig::new(params, Role::Participant, nonce, difficulty);
+    // Never accepted: the router may dial back, the test does not care.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    config.tcp_transport = Some(unused.local_addr().unwrap());
+    let mut node = Node::new(identity, config, [9; 32], now_ms()).unwrap();
+    node.add_bootstrap(now_ms(), router_onion, Some(proto_port));
+
+    let mut stream: Option<(torpeer_core::node::ConnectionId, TcpStream)> = None;
+    // Every frame the router sends, decoded on the side.
+    let mut frames = FrameDecoder::default();
+    let mut seen: Vec<Kind> = Vec::new();
+    let mut online = false;
+    let mut pump = |node: &mut Node,
+                    stream: &mut Option<(torpeer_core::node::ConnectionId, TcpStream)>,
+                    seen: &mut Vec<Kind>,
+                    online: &mut bool| {
+        while let Some(out) = node.poll_output() {
+            match out {
+                Output::Dial {
+                    conn, tcp_endpoint, ..
+                } => {
+                    assert_eq!(tcp_endpoint, Some(proto_port));
+                    let s = TcpStream::connect(proto_port).unwrap();
+                    s.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+                        .unwrap();
+                    *stream = Some((conn, s));
+                    node.handle_input(
+                        now_ms(),
+                        Input::ConnectionOpened {
+                            conn,
+                            direction: Direction::Outbound,
+                        },
+                    );
+                }
+                Output::Transmit { bytes, .. } => {
+                    stream.as_mut().unwrap().1.write_all(&bytes).unwrap();
+                }
+                Output::Close { .. } => panic!("the test's node closed the stream"),
+                Output::Event(Event::PeerOnline { onion }) if onion == router_onion => {
+                    *online = true;
+                }
+                Output::Event(Event::HandshakeFailed { reason, .. }) => {
+                    panic!("handshake failed: {reason:?}")
+                }
+                Output::Event(_) => {}
+            }
+        }
+        let Some((conn, s)) = stream.as_mut() else {
+            return;
+        };
+        let mut buf = [0u8; 16 * 1024];
+        match s.read(&mut buf) {
+            Ok(0) => panic!("the router closed the stream; frames so far: {seen:?}"),
+            Ok(n) => {
+                frames.push(&buf[..n]);
+                while let Some(k) = frames.next_frame().unwrap() {
+                    seen.push(k);
+                }
+                node.handle_input(
+                    now_ms(),
+                    Input::Received {
+                        conn: *conn,
+                        bytes: &buf[..n],
+                    },
+                );
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        if node.poll_timeout().is_some_and(|t| t <= now_ms()) {
+            node.handle_timeout(now_ms());
+        }
+    };
+    let start_at = std::time::Instant::now();
+    while !online {
+        assert!(
+            start_at.elapsed() < WAIT,
+            "handshake with the router timed out"
+        );
+        pump(&mut node, &mut stream, &mut seen, &mut online);
+    }
+    assert!(matches!(seen.first(), Some(Kind::HelloAck(_))), "{seen:?}");
+
+    let app = torpeer_core::codec::encode_frame(
+        Kind::AppData(proto::AppData {
+            data: b"hello router".to_vec(),
+        }),
+        torpeer_core::codec::DEFAULT_MAX_FRAME_LEN,
+    )
+    .unwrap();
+    stream.as_mut().unwrap().1.write_all(&app).unwrap();
+    let refusal = loop {
+        assert!(start_at.elapsed() < WAIT, "no refusal; frames: {seen:?}");
+        if let Some(e) = seen.iter().find_map(|k| match k {
+            Kind::Error(e) => Some(e.clone()),
+            _ => None,
+        }) {
+            break e;
+        }
+        pump(&mut node, &mut stream, &mut seen, &mut online);
+    };
+    assert_eq!(
+        refusal.code(),
+        proto::ErrorCode::RouterRefusesAppData,
+        "{refusal:?}"
+    );
+
+    // The connection is kept (PROTOCOL.md §7): a ping after the refusal
+    // gets its pong on the same stream.
+    let ping = torpeer_core::codec::encode_frame(
+        Kind::Ping(proto::Ping { nonce: 0x7e57 }),
+        torpeer_core::codec::DEFAULT_MAX_FRAME_LEN,
+    )
+    .unwrap();
+    stream.as_mut().unwrap().1.write_all(&ping).unwrap();
+    loop {
+        assert!(
+            start_at.elapsed() < WAIT,
+            "no pong after the refusal; frames: {seen:?}"
+        );
+        if seen
+            .iter()
+            .any(|k| matches!(k, Kind::Pong(p) if p.nonce == 0x7e57))
+        {
+            break;
+        }
+        pump(&mut node, &mut stream, &mut seen, &mut online);
+    }
+    assert!(status(router.http)["connections"].as_u64().unwrap() >= 1);
 }

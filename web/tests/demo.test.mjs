@@ -17,11 +17,13 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
+import protobuf from "protobufjs";
 import { assertNoUnexpectedErrors, watchErrors } from "./support/console.mjs";
 import { staticServer } from "./support/servers.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webDir = resolve(here, "..");
+const protoFile = resolve(webDir, "../proto/torpeer.proto");
 const artifacts = join(process.env.TORPEER_ARTIFACTS ?? join(webDir, "test-results"), "dashboard");
 mkdirSync(artifacts, { recursive: true });
 const targetDir = process.env.CARGO_TARGET_DIR ?? resolve(webDir, "../target");
@@ -157,4 +159,90 @@ test("the dashboard on another origin loads the live demo node's /v1/peers (CORS
   } finally {
     site.server.close();
   }
+});
+
+/**
+ * Strict proto3 JSON shape check on top of protobufjs's `fromObject`, which
+ * is lenient: it ignores keys it does not know, turns a malformed number
+ * into 0 and drops an unknown enum name. So every key must be a field of
+ * the message (lowerCamelCase, as the proto3 JSON mapping prints it), every
+ * enum value one of the enum's names, every 64-bit integer a decimal string.
+ */
+function assertProto3Json(type, obj, path = type.name) {
+  assert.equal(typeof obj, "object", `${path}: object expected`);
+  assert.ok(obj !== null && !Array.isArray(obj), `${path}: object expected`);
+  for (const [key, value] of Object.entries(obj)) {
+    const field = type.fields[key];
+    assert.ok(field, `${path}.${key}: not a field of ${type.fullName} (fields: ${Object.keys(type.fields).join(", ")})`);
+    field.resolve();
+    const values = field.repeated ? (assert.ok(Array.isArray(value), `${path}.${key}: array expected`), value) : [value];
+    values.forEach((v, i) => {
+      const at = field.repeated ? `${path}.${key}[${i}]` : `${path}.${key}`;
+      if (field.resolvedType instanceof protobuf.Type) assertProto3Json(field.resolvedType, v, at);
+      else if (field.resolvedType instanceof protobuf.Enum) assert.ok(Object.hasOwn(field.resolvedType.values, v), `${at}: ${JSON.stringify(v)} is not a ${field.resolvedType.name} name`);
+      else if (["uint64", "int64", "fixed64", "sint64", "sfixed64"].includes(field.type)) assert.match(v, /^-?\d+$/, `${at}: 64-bit integers are decimal strings`);
+    });
+  }
+}
+
+test("the live node's /v1/peers JSON parses with protobufjs as the PeerList of its binary form", { timeout: TEST_TIMEOUT, skip: !bin && "torpeer binary not built" }, async () => {
+  // An independent proto3 implementation, fed the schema file itself: not
+  // serde_json, not the node's own pbjson code.
+  const root = await protobuf.load(protoFile);
+  const PeerList = root.lookupType("torpeer.v1.PeerList");
+  const asObject = (m) => PeerList.toObject(m, { longs: String, bytes: String, enums: String, defaults: true });
+
+  // The checks can fail: protobufjs reports a wrongly structured field, and
+  // the strict check reports what fromObject would silently drop.
+  assert.throws(() => PeerList.fromObject({ peers: {} }), /array expected/);
+  assert.throws(() => PeerList.fromObject({ peers: [{ record: "x" }] }), /object expected/);
+  assert.throws(() => assertProto3Json(PeerList, { peers: [{ record: { issued_at: "1" } }] }), /not a field/);
+  assert.throws(() => assertProto3Json(PeerList, { peers: [{ status: "ONLINE" }] }), /not a PeerStatus name/);
+  assert.throws(() => assertProto3Json(PeerList, { generatedAt: 1 }), /decimal strings/);
+
+  const peersUrl = new URL("/v1/peers", dashboard);
+  const status = await (await fetch(new URL("/v1/status", dashboard))).json();
+  let json;
+  let binary;
+  let fromJson;
+  let fromBinary;
+  // The two fetches are two snapshots of a live table (a peer may join, a
+  // timestamp tick over): retry until one pair agrees, but only an exact
+  // match passes.
+  const deadline = Date.now() + WAIT.timeout;
+  for (;;) {
+    const jr = await fetch(peersUrl);
+    assert.equal(jr.status, 200);
+    assert.match(jr.headers.get("content-type"), /^application\/json/);
+    json = await jr.json();
+    const br = await fetch(peersUrl, { headers: { Accept: "application/x-protobuf" } });
+    assert.equal(br.status, 200);
+    assert.equal(br.headers.get("content-type"), "application/x-protobuf");
+    binary = new Uint8Array(await br.arrayBuffer());
+    assertProto3Json(PeerList, json);
+    fromJson = asObject(PeerList.fromObject(json));
+    fromBinary = asObject(PeerList.decode(binary));
+    const same = JSON.stringify(fromJson) === JSON.stringify(fromBinary);
+    if ((same && fromJson.peers.length >= NODES) || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.deepEqual(fromJson, fromBinary, "proto3 JSON and binary protobuf of /v1/peers give the same PeerList");
+  assert.equal(fromJson.network, status.network);
+  assert.equal(fromJson.source, status.onion);
+  // The router's own record and the NODES - 1 participants it met.
+  assert.ok(fromJson.peers.length >= NODES, `peers: ${fromJson.peers.length}`);
+  const onions = fromBinary.peers.map((e) => e.record.onion);
+  assert.deepEqual(
+    fromJson.peers.map((e) => e.record.onion),
+    onions,
+  );
+  assert.deepEqual(json.peers.map((e) => e.record.onion), onions, "the raw JSON's onions");
+  assert.equal(new Set(onions).size, onions.length, "one entry per peer");
+  for (const e of fromBinary.peers) {
+    assert.match(e.record.onion, /^[a-z2-7]{56}\.onion$/);
+    assert.equal(e.record.network, status.network);
+    assert.match(e.record.role, /^ROLE_(ROUTER|PARTICIPANT)$/);
+    assert.equal(Buffer.from(e.record.signature, "base64").length, 64, `${e.record.onion}: 64-byte signature`);
+  }
+  assert.ok(onions.includes(status.onion), "the router lists its own record");
 });

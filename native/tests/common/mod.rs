@@ -14,8 +14,16 @@ pub(crate) const DIFFICULTY: &str = "8";
 /// never sleep a fixed time.
 pub(crate) const WAIT: Duration = Duration::from_secs(90);
 
+/// The `torpeer` binary under test: `TORPEER_BIN` if set (a copy set aside,
+/// when other builds share the target directory), else the one cargo built.
 pub(crate) fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_torpeer")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("TORPEER_BIN")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_torpeer").to_owned())
+    })
 }
 
 /// A `torpeer run` child process, killed on drop.
