@@ -195,6 +195,10 @@ pub struct SimConfig {
     /// only the simulator's CPU time, never an outcome: verification is a
     /// pure function of the record, and failures are never memoised.
     pub shared_verify_cache: bool,
+    /// Print a progress line to stderr every this many virtual seconds (0:
+    /// never). For long benchmark runs, so one stopped early still says
+    /// how far it got; never part of the report.
+    pub progress_every_s: u64,
 }
 
 impl SimConfig {
@@ -219,6 +223,7 @@ impl SimConfig {
             settle_ms: 120_000,
             node: NodeTuning::default(),
             shared_verify_cache: true,
+            progress_every_s: 0,
         }
     }
 

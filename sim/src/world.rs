@@ -1085,6 +1085,30 @@ impl<N: SimNode> World<N> {
         {
             self.converged_at = Some(self.now);
         }
+        if self.cfg.progress_every_s > 0 {
+            let elapsed = self.now.saturating_sub(SIM_EPOCH_MS);
+            let every = self.cfg.progress_every_s.saturating_mul(1000);
+            if elapsed % every < self.cfg.sample_interval_ms.max(1) {
+                let (min, max) = online.iter().fold((usize::MAX, 0), |(lo, hi), &i| {
+                    let k = self.slots[i]
+                        .node
+                        .as_ref()
+                        .map_or(0, |n| n.stats().known_peers);
+                    (lo.min(k), hi.max(k))
+                });
+                eprintln!(
+                    "sim: t={} s, online {}, known peers min {} max {}, converged at {}",
+                    elapsed / 1000,
+                    online.len(),
+                    if min == usize::MAX { 0 } else { min },
+                    max,
+                    self.converged_at.map_or("-".to_owned(), |t| format!(
+                        "{} s",
+                        t.saturating_sub(SIM_EPOCH_MS) / 1000
+                    )),
+                );
+            }
+        }
     }
 
     fn report(&self) -> Report {

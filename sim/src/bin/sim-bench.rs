@@ -199,6 +199,9 @@ fn child(nodes: usize, seed: u64, duration_s: u64, capacity: Option<usize>) -> E
     config.node.table_capacity = capacity;
     // Sampling copies tables once they are big enough: less often for big N.
     config.sample_interval_ms = if nodes > 5_000 { 10_000 } else { 5_000 };
+    // Progress on stderr (the parent passes it through): a run stopped or
+    // killed early still shows how far it got.
+    config.progress_every_s = 300;
     let start = Instant::now();
     let report = match torpeer_sim::run(config) {
         Ok(r) => r,
