@@ -241,19 +241,7 @@ fn arti_onion_round_trips_with_itself_and_ctor() {
         let socks = ctor_client.socks;
         let t = Instant::now();
         let (echo, tries) = retry("c-tor client -> arti onion", || {
-            let own = own.clone();
-            async move {
-                tokio::task::spawn_blocking(move || -> Result<String, String> {
-                    let mut s =
-                        socks5_connect(socks, &own, VIRTUAL_PORT).map_err(|e| e.to_string())?;
-                    s.write_all(b"ctor-to-arti\n").map_err(|e| e.to_string())?;
-                    let mut buf = [0u8; 13];
-                    s.read_exact(&mut buf).map_err(|e| e.to_string())?;
-                    Ok(String::from_utf8_lossy(&buf).into_owned())
-                })
-                .await
-                .map_err(|e| e.to_string())?
-            }
+            ctor_echo(socks, own.clone())
         })
         .await;
         assert_eq!(echo, "ctor-to-arti\n");
@@ -282,19 +270,7 @@ fn arti_onion_round_trips_with_itself_and_ctor() {
             t.elapsed().as_secs_f64()
         );
         let (echo, tries) = retry("c-tor client -> arti onion after the restart", || {
-            let own = own.clone();
-            async move {
-                tokio::task::spawn_blocking(move || -> Result<String, String> {
-                    let mut s =
-                        socks5_connect(socks, &own, VIRTUAL_PORT).map_err(|e| e.to_string())?;
-                    s.write_all(b"ctor-to-arti\n").map_err(|e| e.to_string())?;
-                    let mut buf = [0u8; 13];
-                    s.read_exact(&mut buf).map_err(|e| e.to_string())?;
-                    Ok(String::from_utf8_lossy(&buf).into_owned())
-                })
-                .await
-                .map_err(|e| e.to_string())?
-            }
+            ctor_echo(socks, own.clone())
         })
         .await;
         assert_eq!(echo, "ctor-to-arti\n");
@@ -771,4 +747,18 @@ fn torpeer_run_on_arti_discovers_over_onions() {
         net.exited_process().is_none(),
         "a tor process died during the test"
     );
+}
+
+/// One line through a C-tor client's SOCKS port to `onion`'s echo service,
+/// and what came back.
+async fn ctor_echo(socks: std::net::SocketAddr, onion: String) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let mut s = socks5_connect(socks, &onion, VIRTUAL_PORT).map_err(|e| e.to_string())?;
+        s.write_all(b"ctor-to-arti\n").map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 13];
+        s.read_exact(&mut buf).map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
