@@ -26,8 +26,14 @@ fn hub() -> (Net, usize, [usize; 3]) {
 fn ask(net: &mut Net, h: usize, conn: ConnectionId, g: proto::GetPeers) -> Vec<Kind> {
     let now = net.now;
     net.nodes[h].on_get_peers(now, conn, g);
+    sent_frames(net, h)
+}
+
+/// The frames node `i` has queued to send, taken from its outputs before
+/// the network delivers them.
+fn sent_frames(net: &mut Net, i: usize) -> Vec<Kind> {
     let mut frames = Vec::new();
-    while let Some(out) = net.nodes[h].poll_output() {
+    while let Some(out) = net.nodes[i].poll_output() {
         if let Output::Transmit { bytes, .. } = out {
             let mut d = crate::codec::FrameDecoder::default();
             d.push(&bytes);
@@ -307,19 +313,13 @@ fn gossip_continues_from_cursors_and_still_reconciles_by_filter() {
 fn next_request(net: &mut Net, p: usize, h: usize, delta: bool) -> proto::GetPeers {
     let conn = net.conn_between(p, h).unwrap();
     net.nodes[p].request_peers(conn, 1_000, delta);
-    let mut found = None;
-    while let Some(out) = net.nodes[p].poll_output() {
-        if let Output::Transmit { bytes, .. } = out {
-            let mut d = crate::codec::FrameDecoder::default();
-            d.push(&bytes);
-            while let Ok(Some(k)) = d.next_frame() {
-                if let Kind::GetPeers(g) = k {
-                    found = Some(g);
-                }
-            }
-        }
-    }
-    found.expect("a get-peers was sent")
+    sent_frames(net, p)
+        .into_iter()
+        .find_map(|k| match k {
+            Kind::GetPeers(g) => Some(g),
+            _ => None,
+        })
+        .expect("a get-peers was sent")
 }
 
 #[test]
