@@ -84,28 +84,27 @@ impl Node {
         let since = peer_cursor.map(|(epoch, version, _, _)| proto::Cursor { epoch, version });
         // With a cursor, the filter holds only what we admitted since the
         // answer before it (pushes, other peers): the peer's changes we
-        // already have.
-        // Without, everything we hold.
-        let filtered: Vec<([u8; 32], u64)> = match peer_cursor {
-            Some((_, _, ours, _)) => self
-                .table
-                .changed_since(ours)
-                .map(|(o, e)| (*o.public_key(), e.record().body.sequence))
-                .collect(),
-            None => self
-                .table
-                .iter()
-                .map(|(o, e)| (*o.public_key(), e.record().body.sequence))
-                .collect(),
+        // already have. Without, everything we hold (every entry has a
+        // change version ≥ 1).
+        let from = peer_cursor.map_or(0, |(_, _, ours, _)| ours);
+        let count = if from == 0 {
+            self.table.len()
+        } else {
+            self.table.changed_since(from).count()
         };
-        let known = (!filtered.is_empty()).then(|| {
+        let known = if count == 0 {
+            None
+        } else {
             let key = (
                 rand_core::Rng::next_u64(&mut self.rng),
                 rand_core::Rng::next_u64(&mut self.rng),
             );
-            KnownFilter::build(filtered.iter().map(|(k, s)| (k, *s)), filtered.len(), key)
-                .into_proto()
-        });
+            let held = self
+                .table
+                .changed_since(from)
+                .map(|(o, e)| (o.public_key(), e.record().body.sequence));
+            Some(KnownFilter::build(held, count, key).into_proto())
+        };
         if since.is_some() {
             self.stats.gossip_delta_requests += 1;
         }
