@@ -28,6 +28,22 @@ pub(crate) const MAX_CURSORS: usize = 64;
 /// cannot (a record a Bloom false positive hid when the cursor was made, or
 /// one our table evicted since).
 const FILTER_EVERY: usize = 8;
+/// A record that reached us by push is relayed to our subscribers only
+/// while it is this fresh (seconds since it was signed): news of a join or
+/// a refresh spreads as a rumour, and then stops. Records we pulled are
+/// never relayed (Bitcoin's addr relay keeps the same two rules): without
+/// them a table that is full and evicts would push every record it
+/// re-learns, and gossip in a network larger than the tables never quiets.
+pub(crate) const RELAY_WINDOW_S: u64 = 600;
+
+/// Whether a record that entered the table is news for our subscribers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Relay {
+    /// Pushed to us: relay while fresh ([`RELAY_WINDOW_S`]).
+    IfFresh,
+    /// Pulled, imported or bootstrapped: never relayed.
+    Never,
+}
 
 /// The public key an onion string spells, without validating checksum or
 /// curve point; only ever used to *skip* a record, never to admit one.
@@ -306,7 +322,13 @@ impl Node {
         let mut any_new = false;
         for entry in p.peers.iter().take(MAX_ANSWER) {
             if let Some(record) = &entry.record {
-                any_new |= self.admit_proto(now, record, Provenance::Heard(peer), Some(conn));
+                any_new |= self.admit_proto(
+                    now,
+                    record,
+                    Provenance::Heard(peer),
+                    Some(conn),
+                    Relay::Never,
+                );
             }
         }
         // A big answer means our tables still differ a lot (we are new, or
@@ -331,20 +353,27 @@ impl Node {
         };
         // Only the record matters: liveness is what we observe ourselves.
         if let Some(record) = ev.entry.as_ref().and_then(|e| e.record.as_ref())
-            && self.admit_proto(now, record, Provenance::Heard(peer), Some(conn))
+            && self.admit_proto(
+                now,
+                record,
+                Provenance::Heard(peer),
+                Some(conn),
+                Relay::IfFresh,
+            )
         {
             self.schedule_dial_check(now);
         }
     }
 
-    /// Offer a wire record to the table; events and pushes for what
-    /// changed. `true` if it was new or newer.
+    /// Offer a wire record to the table; events for what changed, and
+    /// pushes when `relay` says it is news. `true` if it was new or newer.
     pub(super) fn admit_proto(
         &mut self,
         now: Timestamp,
         record: &proto::PeerRecord,
         provenance: Provenance,
         from: Option<ConnectionId>,
+        relay: Relay,
     ) -> bool {
         // Most gossip repeats what we hold: drop it before parsing the onion
         // (which decompresses a curve point) and long before verifying.
@@ -374,13 +403,21 @@ impl Node {
         } else {
             provenance
         };
+        // A full table admits a new record only by evicting another, and
+        // what it re-learns that way is not news: relaying it would send
+        // records round the network for as long as tables churn.
+        let saturated = self.table.len() >= self.table.limits().capacity;
+        let fresh = relay == Relay::IfFresh
+            && parsed.body.issued_at.saturating_add(RELAY_WINDOW_S) >= now.as_secs();
         match self.table.offer(now, parsed, provenance) {
             Ok(Admitted::New) => {
                 self.outputs.push_back(Output::Event(Event::PeerDiscovered {
                     onion,
                     learned_from: provenance.source(),
                 }));
-                self.push_event(now, proto::peer_event::Kind::Joined, &onion, from);
+                if fresh && !saturated {
+                    self.push_event(now, proto::peer_event::Kind::Joined, &onion, from);
+                }
                 true
             }
             Ok(Admitted::Updated) => {
@@ -390,7 +427,9 @@ impl Node {
                     .map_or(0, |e| e.record().body.sequence);
                 self.outputs
                     .push_back(Output::Event(Event::RecordUpdated { onion, sequence }));
-                self.push_event(now, proto::peer_event::Kind::Updated, &onion, from);
+                if fresh {
+                    self.push_event(now, proto::peer_event::Kind::Updated, &onion, from);
+                }
                 true
             }
             Ok(Admitted::Unchanged) | Err(_) => false,

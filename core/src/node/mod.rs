@@ -665,7 +665,7 @@ impl Node {
                     .map(Provenance::Heard)
                     .unwrap_or(Provenance::Bootstrap),
             };
-            if self.admit_proto(now, record, provenance, None) {
+            if self.admit_proto(now, record, provenance, None, gossip::Relay::Never) {
                 admitted += 1;
             }
         }

@@ -11,15 +11,10 @@ use crate::testutil::params;
 
 /// Hub `h` connected to `p`, `r` and `q`.
 fn hub() -> (Net, usize, [usize; 3]) {
-    let mut net = Net::new();
-    let h = net.add_default(10, Role::Participant);
-    let p = net.add_default(11, Role::Participant);
-    let r = net.add_default(12, Role::Participant);
-    let q = net.add_default(13, Role::Participant);
-    for n in [p, r, q] {
-        net.connect(n, h);
-    }
-    (net, h, [p, r, q])
+    Net::star(
+        config(params(), 10, Role::Participant),
+        [Role::Participant; 3],
+    )
 }
 
 /// Feed `h` a get-peers on `conn` and return the frames it answers with.

@@ -85,6 +85,20 @@ impl Net {
         self.nodes.len() - 1
     }
 
+    /// A star: a hub of identity 10 (configured by `hub`) that the spokes
+    /// of identities 11, 12, 13 (roles `spokes`) each dial and authenticate
+    /// to; returns the hub's and the spokes' indexes.
+    pub(super) fn star(hub: NodeConfig, spokes: [Role; 3]) -> (Self, usize, [usize; 3]) {
+        let mut net = Self::new();
+        let h = net.add(10, hub);
+        let s = [11, 12, 13];
+        let s = [0, 1, 2].map(|i| net.add_default(s[i], spokes[i]));
+        for n in s {
+            net.connect(n, h);
+        }
+        (net, h, s)
+    }
+
     pub(super) fn add_default(&mut self, n: u32, role: Role) -> usize {
         self.add(n, config(params(), n, role))
     }

@@ -4,4 +4,5 @@
 
 mod deltas;
 mod harness;
+mod relay;
 mod scenarios;

@@ -202,15 +202,11 @@ fn listener_refuses_a_hello_meant_for_another_onion() {
 /// Hub `h` directly connected to a participant, a router and a third
 /// node; `d` is only heard of.
 fn hub() -> (Net, usize, [usize; 3]) {
-    let mut net = Net::new();
-    let h = net.add_default(10, Role::Router);
-    let p = net.add_default(11, Role::Participant);
-    let r = net.add_default(12, Role::Router);
-    let q = net.add_default(13, Role::Participant);
-    for n in [p, r, q] {
-        net.connect(n, h);
-    }
-    (net, h, [p, r, q])
+    use Role::{Participant, Router};
+    Net::star(
+        config(params(), 10, Router),
+        [Participant, Router, Participant],
+    )
 }
 
 #[test]
