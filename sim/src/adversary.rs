@@ -269,8 +269,35 @@ fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
-/// Number of whole frames in a transmit (the node writes whole frames).
-pub fn count_frames(mut bytes: &[u8]) -> u64 {
+/// The `Frame.kind` field names (PROTOCOL.md §7), by field number − 1.
+const FRAME_KINDS: [&str; 12] = [
+    "hello",
+    "hello_ack",
+    "hello_finish",
+    "get_peers",
+    "peers",
+    "subscribe",
+    "peer_event",
+    "ping",
+    "pong",
+    "goodbye",
+    "app_data",
+    "error",
+];
+
+/// The kind of a frame from its first tag alone (a `Frame` is one oneof
+/// field), without decoding the body: "unknown" for anything else.
+fn frame_kind(body: &[u8]) -> &'static str {
+    read_varint(body)
+        .and_then(|(tag, _)| usize::try_from(tag >> 3).ok())
+        .and_then(|field| FRAME_KINDS.get(field.wrapping_sub(1)))
+        .copied()
+        .unwrap_or("unknown")
+}
+
+/// Number of whole frames in a transmit (the node writes whole frames),
+/// each also counted by kind in `by_kind`.
+pub fn count_frames(mut bytes: &[u8], by_kind: &mut BTreeMap<&'static str, u64>) -> u64 {
     let mut n = 0;
     while let Some((len, prefix)) = read_varint(bytes) {
         let Some(total) = usize::try_from(len)
@@ -280,6 +307,8 @@ pub fn count_frames(mut bytes: &[u8]) -> u64 {
             break;
         };
         n += 1;
+        let kind = bytes.get(prefix..total).map_or("unknown", frame_kind);
+        *by_kind.entry(kind).or_insert(0) += 1;
         match bytes.get(total..) {
             Some(rest) => bytes = rest,
             None => break,
@@ -447,10 +476,50 @@ mod tests {
         both.extend_from_slice(&answer);
         let out = rw.rewrite_outbound(&both, &mut p);
         assert_eq!(&out[..ping.len()], &ping[..]);
-        assert_eq!(count_frames(&out), 2);
+        let mut kinds = BTreeMap::new();
+        assert_eq!(count_frames(&out, &mut kinds), 2);
+        assert_eq!(kinds, BTreeMap::from([("peers", 1), ("ping", 1)]));
         let Some(proto::frame::Kind::Peers(peers)) = decode(&out[ping.len()..]) else {
             panic!("not a peers frame");
         };
         assert_eq!(peers.peers.len(), 5);
+    }
+
+    #[test]
+    fn every_frame_kind_is_named_by_its_tag() {
+        use proto::frame::Kind as K;
+        let kinds = [
+            (K::Hello(proto::Hello::default()), "hello"),
+            (K::HelloAck(proto::HelloAck::default()), "hello_ack"),
+            (
+                K::HelloFinish(proto::HelloFinish::default()),
+                "hello_finish",
+            ),
+            (K::GetPeers(proto::GetPeers::default()), "get_peers"),
+            (K::Peers(proto::Peers::default()), "peers"),
+            (K::Subscribe(proto::Subscribe::default()), "subscribe"),
+            (K::PeerEvent(proto::PeerEvent::default()), "peer_event"),
+            (K::Ping(proto::Ping::default()), "ping"),
+            (K::Pong(proto::Pong::default()), "pong"),
+            (K::Goodbye(proto::Goodbye::default()), "goodbye"),
+            (K::AppData(proto::AppData::default()), "app_data"),
+            (K::Error(proto::Error::default()), "error"),
+        ];
+        let mut all = Vec::new();
+        for (kind, _) in &kinds {
+            all.extend(
+                proto::Frame {
+                    kind: Some(kind.clone()),
+                }
+                .encode_length_delimited_to_vec(),
+            );
+        }
+        // A frame of a kind this build does not know (field 99).
+        all.extend([3, 0x98, 0x06, 0]);
+        let mut counted = BTreeMap::new();
+        assert_eq!(count_frames(&all, &mut counted), 13);
+        let mut want: BTreeMap<&str, u64> = kinds.iter().map(|(_, n)| (*n, 1)).collect();
+        want.insert("unknown", 1);
+        assert_eq!(counted, want);
     }
 }

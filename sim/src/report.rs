@@ -41,6 +41,10 @@ pub struct Report {
     pub min_known_fraction_at_end: f64,
     /// Frames sent per honest node over the run.
     pub messages_per_node: f64,
+    /// Frames sent by all honest nodes over the run, by frame kind
+    /// (`hello`, `get_peers`, `peer_event`, …; their sum over the node
+    /// count is `messages_per_node`).
+    pub messages_by_kind: BTreeMap<String, u64>,
     /// Bytes sent per honest node over the run.
     pub bytes_per_node: f64,
     /// Largest peer table of any honest node at any sample.
@@ -118,6 +122,12 @@ impl fmt::Display for Report {
             "per node: {:.0} messages, {:.0} bytes; peak table size {}",
             self.messages_per_node, self.bytes_per_node, self.peak_table_size
         )?;
+        let kinds: Vec<String> = self
+            .messages_by_kind
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(f, "frames by kind: {}", kinds.join(", "))?;
         writeln!(
             f,
             "dials {} (failed {}), streams broken {}, churn episodes {}, honest online at end {}",

@@ -188,6 +188,7 @@ enum Ev {
 #[derive(Debug, Default)]
 struct Counters {
     frames: u64,
+    frames_by_kind: BTreeMap<&'static str, u64>,
     bytes: u64,
     dials: u64,
     dial_failures: u64,
@@ -802,7 +803,8 @@ impl<N: SimNode> World<N> {
             bytes
         };
         if self.slots[idx].kind == Kind::Honest {
-            self.counters.frames += adversary::count_frames(&bytes);
+            self.counters.frames +=
+                adversary::count_frames(&bytes, &mut self.counters.frames_by_kind);
             self.counters.bytes += bytes.len() as u64;
         }
         // Latency with jitter, retransmissions on loss, in-order delivery.
@@ -1201,6 +1203,12 @@ impl<N: SimNode> World<N> {
             converged_at_end: min_fraction >= CONVERGENCE_FRACTION,
             min_known_fraction_at_end: min_fraction,
             messages_per_node: self.counters.frames as f64 / n,
+            messages_by_kind: self
+                .counters
+                .frames_by_kind
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect(),
             bytes_per_node: self.counters.bytes as f64 / n,
             peak_table_size: self.counters.peak_table,
             table_entries_at_end: self.slots[..self.cfg.nodes]

@@ -382,6 +382,17 @@ fn main() -> ExitCode {
             (v["vm_hwm_kb"].as_u64().unwrap_or(0) * 1024)
                 / r["table_entries_at_end"].as_u64().unwrap_or(0).max(1),
         );
+        // Where the messages went, per node (stderr: the table stays a table).
+        if let Some(kinds) = r["messages_by_kind"].as_object() {
+            let per_node: Vec<String> = kinds
+                .iter()
+                .map(|(k, c)| format!("{k} {:.1}", c.as_f64().unwrap_or(0.0) / n.max(1) as f64))
+                .collect();
+            eprintln!(
+                "sim-bench: {n} nodes, frames per node by kind: {}",
+                per_node.join(", ")
+            );
+        }
     }
     ExitCode::SUCCESS
 }
