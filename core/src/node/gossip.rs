@@ -496,7 +496,10 @@ impl Node {
     /// filter of what we hold. A peer known to answer deltas is asked for
     /// up to [`MAX_ANSWER`] records (it sends only what we lack); one that
     /// ignored the filter so far gets the small `gossip_max`, as its answer
-    /// is a random sample.
+    /// is a random sample. So does every peer while our table is full: in a
+    /// network larger than our table every record we take in evicts
+    /// another, and a sample's worth per round keeps the table mixing
+    /// without downloading a thousand records every round forever.
     pub(super) fn gossip_round(&mut self, now: Timestamp) {
         let _ = now;
         if self.by_peer.is_empty() {
@@ -506,7 +509,8 @@ impl Node {
         if let Some(&conn) = self.by_peer.values().nth(i) {
             self.stats.gossip_rounds += 1;
             let deltas = self.conns.get(&conn).is_some_and(|c| c.answers_deltas);
-            let max = if deltas {
+            let full = self.table.len() >= self.table.limits().capacity;
+            let max = if deltas && !full {
                 MAX_ANSWER as u32
             } else {
                 self.config.gossip_max

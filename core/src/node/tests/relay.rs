@@ -1,6 +1,7 @@
 //! Which records a node pushes on to its subscribers (PROTOCOL.md §7,
 //! "Pushes"): pushed records while fresh, never pulled ones, and nothing a
-//! full table re-learns by evicting another entry.
+//! full table re-learns by evicting another entry; and how much a full
+//! table asks for.
 
 use super::harness::{Net, config};
 use crate::node::gossip::RELAY_WINDOW_S;
@@ -177,4 +178,34 @@ fn a_full_table_does_not_relay_what_it_admits_by_eviction() {
     // An update of a held record evicts nothing: still news.
     let (_, e) = entry(55, 2, now);
     assert!(pushed_to(&push(&mut net, h, from_p, e), &second).contains(&to_r));
+}
+
+/// The `max` of the get-peers that one periodic round of `h` sends, with
+/// every peer known to answer filtered requests.
+fn gossip_max_asked(net: &mut Net, h: usize) -> u32 {
+    for c in net.nodes[h].conns.values_mut() {
+        c.answers_deltas = true;
+    }
+    let now = net.now;
+    net.nodes[h].gossip_round(now);
+    sent(net, h)
+        .into_iter()
+        .find_map(|(_, k)| match k {
+            Kind::GetPeers(g) => Some(g.max),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_full_table_asks_for_a_sample_not_for_everything() {
+    // Three entries (the spokes) in a table of 100: ask for up to 1,000.
+    let (mut net, h, _) = hub(100);
+    assert_eq!(gossip_max_asked(&mut net, h), 1_000);
+    // The same in a table of three: full, so a sample's worth.
+    let (mut net, h, _) = hub(3);
+    assert_eq!(net.nodes[h].stats().known_peers, 3);
+    let small = net.nodes[h].config.gossip_max;
+    assert_eq!(gossip_max_asked(&mut net, h), small);
+    assert!(small < 1_000);
 }
