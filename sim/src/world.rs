@@ -95,7 +95,10 @@ struct Slot<N> {
     pow_nonce: u64,
     node: Option<N>,
     online: bool,
-    online_since: u64,
+    /// From when the node counts as an observer in the convergence check:
+    /// at once for the network's own start, after the settle time for a
+    /// node coming back.
+    settled_at: u64,
     /// Bumped whenever the node goes offline, so events meant for an earlier
     /// life are dropped.
     generation: u32,
@@ -305,7 +308,7 @@ impl<N: SimNode> World<N> {
                 pow_nonce,
                 node: None,
                 online: false,
-                online_since: 0,
+                settled_at: 0,
                 generation: 0,
                 timer_at: None,
                 conns: BTreeMap::new(),
@@ -510,11 +513,13 @@ impl<N: SimNode> World<N> {
         let slot = &mut self.slots[idx];
         slot.online = true;
         // The settle time applies to nodes coming back, not to the
-        // network's own start: convergence is measured from time zero.
-        slot.online_since = if life == Life::First {
+        // network's own start: convergence is measured from time zero, and
+        // a first start counts at once (else every run would report at
+        // least the settle time, whatever the protocol did).
+        slot.settled_at = if life == Life::First {
             SIM_EPOCH_MS
         } else {
-            now
+            now.saturating_add(self.cfg.settle_ms)
         };
         slot.timer_at = None;
         let lost = std::mem::take(&mut slot.lost);
@@ -1059,7 +1064,7 @@ impl<N: SimNode> World<N> {
         let observers: Vec<usize> = online
             .iter()
             .copied()
-            .filter(|&i| self.now.saturating_sub(self.slots[i].online_since) >= self.cfg.settle_ms)
+            .filter(|&i| self.now >= self.slots[i].settled_at)
             .collect();
         for &i in &online {
             let known = self.slots[i]
@@ -1078,7 +1083,11 @@ impl<N: SimNode> World<N> {
                 break;
             }
         }
+        // Not before every node has made its first start: until then a
+        // network of the few that started would count as converged.
+        let all_started = self.now >= SIM_EPOCH_MS + self.cfg.start_spread_s * 1000;
         if self.converged_at.is_none()
+            && all_started
             && all_big_enough
             && !observers.is_empty()
             && observers
@@ -1119,7 +1128,7 @@ impl<N: SimNode> World<N> {
         let observers: Vec<usize> = online
             .iter()
             .copied()
-            .filter(|&i| self.now.saturating_sub(self.slots[i].online_since) >= self.cfg.settle_ms)
+            .filter(|&i| self.now >= self.slots[i].settled_at)
             .collect();
         let mut min_fraction: f64 = 1.0;
         for &i in &observers {

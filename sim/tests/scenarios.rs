@@ -90,6 +90,25 @@ fn converges_without_faults() {
 }
 
 #[test]
+fn convergence_is_timed_from_the_start_not_from_the_settle_time() {
+    // The settle time keeps nodes that just came back out of the check;
+    // a first start must count at once, or every run reports at least it.
+    let c = config(60, 1, 600);
+    let settle_s = c.settle_ms as f64 / 1000.0;
+    let spread_s = c.start_spread_s as f64;
+    let r = run(c);
+    let t = r.converged_at_s.unwrap_or(f64::INFINITY);
+    assert!(
+        t < settle_s,
+        "converged at {t} s, not before the settle time:\n{r}"
+    );
+    assert!(
+        t >= spread_s,
+        "converged at {t} s, before all nodes started:\n{r}"
+    );
+}
+
+#[test]
 fn converges_with_loss_and_churn() {
     let mut c = config(60, 2, 1_200);
     c.loss = 0.1;
