@@ -77,6 +77,9 @@ pub(crate) struct Conn {
     pub(crate) answers_deltas: bool,
     /// Rate limit on the get-peers requests we answer on this stream.
     pub(crate) get_peers_tokens: TokenBucket,
+    /// Catch-up requests we may still send on this stream before our next
+    /// periodic round picks it (PROTOCOL.md §8.4 "Catching up").
+    pub(crate) follow_ups: u8,
 }
 
 impl Conn {
@@ -107,6 +110,7 @@ impl Conn {
             rotated_out: false,
             answers_deltas: false,
             get_peers_tokens: TokenBucket::full(GET_PEERS_BURST, now),
+            follow_ups: super::gossip::FOLLOW_UPS,
         }
     }
 

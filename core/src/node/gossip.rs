@@ -28,6 +28,13 @@ pub(crate) const MAX_CURSORS: usize = 64;
 /// cannot (a record a Bloom false positive hid when the cursor was made, or
 /// one our table evicted since).
 const FILTER_EVERY: usize = 8;
+/// A big filtered answer that brought new records is followed at once by
+/// up to this many more requests to the same peer, while our table is not
+/// full: a node far behind (new, or in a flash crowd) then takes in several
+/// answers' worth per round instead of one. With the round's own request
+/// that is 4 per stream per round, within the answerer's limit of 8 in a
+/// burst and one per 5 s.
+pub(crate) const FOLLOW_UPS: u8 = 3;
 /// A record that reached us by push is relayed to our subscribers only
 /// while it is this fresh (seconds since it was signed): news of a join or
 /// a refresh spreads as a rumour, and then stops. Records we pulled are
@@ -319,25 +326,39 @@ impl Node {
         };
         c.pending_requests.remove(pos);
         c.answers_deltas |= p.filtered;
-        let mut any_new = false;
+        let mut admitted = 0;
         for entry in p.peers.iter().take(MAX_ANSWER) {
             if let Some(record) = &entry.record {
-                any_new |= self.admit_proto(
+                admitted += usize::from(self.admit_proto(
                     now,
                     record,
                     Provenance::Heard(peer),
                     Some(conn),
                     Relay::Never,
-                );
+                ));
             }
         }
         // A big answer means our tables still differ a lot (we are new, or
         // the network is): then a filter of everything we hold makes the
         // better next request, as a delta would spend its cap on changes we
         // got elsewhere. Cursors are for tables that agree.
-        let cursor = p.cursor.filter(|_| p.peers.len() < ANSWER_FLOOR);
+        let big = p.peers.len() >= ANSWER_FLOOR;
+        let cursor = p.cursor.filter(|_| !big);
         self.store_cursor(peer, cursor);
-        if any_new {
+        // Still far behind this peer: ask again now rather than in a round.
+        let full = self.table.len() >= self.table.limits().capacity;
+        if big
+            && admitted * 2 >= p.peers.len()
+            && p.filtered
+            && !full
+            && let Some(c) = self.conns.get_mut(&conn)
+            && c.follow_ups > 0
+        {
+            c.follow_ups -= 1;
+            self.stats.gossip_follow_ups += 1;
+            self.request_peers(conn, MAX_ANSWER as u32, false);
+        }
+        if admitted > 0 {
             self.schedule_dial_check(now);
         }
     }
@@ -508,6 +529,9 @@ impl Node {
         let i = self.random_index(self.by_peer.len());
         if let Some(&conn) = self.by_peer.values().nth(i) {
             self.stats.gossip_rounds += 1;
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.follow_ups = FOLLOW_UPS;
+            }
             let deltas = self.conns.get(&conn).is_some_and(|c| c.answers_deltas);
             let full = self.table.len() >= self.table.limits().capacity;
             let max = if deltas && !full {

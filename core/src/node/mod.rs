@@ -471,6 +471,8 @@ pub struct NodeStats {
     /// Get-peers requests (periodic or at connection) that asked for the
     /// changes since a cursor instead of sending a known-records filter.
     pub gossip_delta_requests: u64,
+    /// Catch-up get-peers sent right after a big answer (PROTOCOL.md §8.4).
+    pub gossip_follow_ups: u64,
 }
 
 /// Which peers a get-peers answer or a bootstrap list holds.

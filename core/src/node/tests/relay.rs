@@ -1,10 +1,11 @@
-//! Which records a node pushes on to its subscribers (PROTOCOL.md §7,
-//! "Pushes"): pushed records while fresh, never pulled ones, and nothing a
-//! full table re-learns by evicting another entry; and how much a full
-//! table asks for.
+//! What a node sends of its own accord when records arrive: the pushes to
+//! its subscribers (PROTOCOL.md §7 "Pushes": pushed records while fresh,
+//! never pulled ones, nothing a full table re-learns by evicting another
+//! entry), and the catch-up requests after a big answer (§8.4); and how
+//! much a full table asks for.
 
 use super::harness::{Net, config};
-use crate::node::gossip::RELAY_WINDOW_S;
+use crate::node::gossip::{FOLLOW_UPS, RELAY_WINDOW_S};
 use crate::node::{ConnectionId, Output};
 use crate::proto;
 use crate::proto::frame::Kind;
@@ -208,4 +209,98 @@ fn a_full_table_asks_for_a_sample_not_for_everything() {
     let small = net.nodes[h].config.gossip_max;
     assert_eq!(gossip_max_asked(&mut net, h), small);
     assert!(small < 1_000);
+}
+
+/// Feed `h` an answer on `conn` to its pending request `request_id`, of
+/// the records of identities `ids`; the request it sends at once, if any.
+fn answer(
+    net: &mut Net,
+    h: usize,
+    conn: ConnectionId,
+    request_id: u64,
+    ids: std::ops::Range<u32>,
+    filtered: bool,
+) -> Option<proto::GetPeers> {
+    let now = net.now;
+    let peers = ids.map(|n| entry(n, 1, now.as_secs()).1).collect();
+    net.nodes[h].on_peers(
+        now,
+        conn,
+        proto::Peers {
+            request_id,
+            peers,
+            filtered,
+            cursor: None,
+        },
+    );
+    sent(net, h).into_iter().find_map(|(c, k)| match k {
+        Kind::GetPeers(g) if c == conn => Some(g),
+        _ => None,
+    })
+}
+
+/// Make `h` send a get-peers on `conn`; its request id.
+fn pending(net: &mut Net, h: usize, conn: ConnectionId) -> u64 {
+    net.nodes[h].request_peers(conn, 1_000, false);
+    sent(net, h)
+        .into_iter()
+        .find_map(|(_, k)| match k {
+            Kind::GetPeers(g) => Some(g.request_id),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_big_answer_with_news_is_followed_up_at_once_a_few_times_a_round() {
+    let (mut net, h, [p, ..]) = hub(10_000);
+    let conn = net.conn_between(h, p).unwrap();
+    let mut id = pending(&mut net, h, conn);
+    let mut next = 100;
+    for _ in 0..FOLLOW_UPS {
+        let g = answer(&mut net, h, conn, id, next..next + 64, true)
+            .expect("a big answer with new records is followed up");
+        // A full filter of everything held (it now includes that answer).
+        assert_eq!((g.max, g.since), (1_000, None));
+        assert!(g.known.is_some());
+        id = g.request_id;
+        next += 64;
+    }
+    assert_eq!(
+        net.nodes[h].stats().gossip_follow_ups,
+        u64::from(FOLLOW_UPS)
+    );
+    // The round's budget is spent: the next big answer waits for a round.
+    assert!(answer(&mut net, h, conn, id, next..next + 64, true).is_none());
+    assert_eq!(
+        net.nodes[h].stats().known_peers,
+        3 + 64 * (FOLLOW_UPS as usize + 1)
+    );
+}
+
+#[test]
+fn small_unfiltered_or_stale_answers_and_full_tables_are_not_followed_up() {
+    let (mut net, h, [p, ..]) = hub(10_000);
+    let conn = net.conn_between(h, p).unwrap();
+    // Fewer than 64 entries: we are close to the peer.
+    let id = pending(&mut net, h, conn);
+    assert!(answer(&mut net, h, conn, id, 100..163, true).is_none());
+    // A random sample (the peer ignored our filter).
+    let id = pending(&mut net, h, conn);
+    assert!(answer(&mut net, h, conn, id, 200..264, false).is_none());
+    // Fewer than half new: the tables have all but met.
+    let id = pending(&mut net, h, conn);
+    assert!(answer(&mut net, h, conn, id, 300..364, true).is_some());
+    let id = pending(&mut net, h, conn);
+    assert!(answer(&mut net, h, conn, id, 310..374, true).is_none());
+    // Exactly half new still is.
+    let id = pending(&mut net, h, conn);
+    assert!(answer(&mut net, h, conn, id, 342..406, true).is_some());
+    assert_eq!(net.nodes[h].stats().gossip_follow_ups, 2);
+    // A full table takes in news only by evicting: no catching up.
+    let (mut net, h, [p, ..]) = hub(50);
+    let conn = net.conn_between(h, p).unwrap();
+    let id = pending(&mut net, h, conn);
+    assert!(answer(&mut net, h, conn, id, 100..164, true).is_none());
+    assert_eq!(net.nodes[h].stats().gossip_follow_ups, 0);
 }
