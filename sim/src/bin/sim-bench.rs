@@ -15,6 +15,11 @@
 //! what gossip, eviction and verification of a network larger than any
 //! table cost per node.
 //!
+//! `--max-per-source K` sets every node's cap on the table entries one
+//! source bucket may insert (default: the node's 1,000); for measuring how
+//! much that defence holds back convergence in networks larger than
+//! K × the node's peers (the refusals are printed by reason).
+//!
 //! `--table-bytes N` measures what one peer-table entry costs: the growth
 //! of resident memory while N verified records go into one table (a real
 //! node: every entry owns its record), and while the same N records go into
@@ -184,7 +189,13 @@ fn table_bytes(n: usize) -> ExitCode {
 }
 
 /// Child mode: run one size, print one line of JSON with the figures.
-fn child(nodes: usize, seed: u64, duration_s: u64, capacity: Option<usize>) -> ExitCode {
+fn child(
+    nodes: usize,
+    seed: u64,
+    duration_s: u64,
+    capacity: Option<usize>,
+    per_source: Option<usize>,
+) -> ExitCode {
     // The parent keeps our stdin open while it waits for us: end-of-file
     // means it is gone (Ctrl-C, kill), and a run of many minutes must not
     // go on as an orphan eating a core and gigabytes.
@@ -197,6 +208,7 @@ fn child(nodes: usize, seed: u64, duration_s: u64, capacity: Option<usize>) -> E
     let mut config = SimConfig::new(nodes, seed);
     config.duration_s = duration_s;
     config.node.table_capacity = capacity;
+    config.node.max_per_source = per_source;
     // Sampling copies tables once they are big enough: less often for big N.
     config.sample_interval_ms = if nodes > 5_000 { 10_000 } else { 5_000 };
     // Progress on stderr (the parent passes it through): a run stopped or
@@ -227,6 +239,7 @@ fn main() -> ExitCode {
     let mut duration_s = 3_600u64;
     let mut max_rss_mb = 6_000u64;
     let mut capacity: Option<u64> = None;
+    let mut per_source: Option<u64> = None;
     let mut child_mode = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -255,6 +268,10 @@ fn main() -> ExitCode {
                 Some(v) => capacity = Some(v),
                 None => return ExitCode::from(2),
             },
+            "--max-per-source" => match value("--max-per-source") {
+                Some(v) => per_source = Some(v),
+                None => return ExitCode::from(2),
+            },
             "--max-rss-mb" => match value("--max-rss-mb") {
                 Some(v) => max_rss_mb = v,
                 None => return ExitCode::from(2),
@@ -277,6 +294,7 @@ fn main() -> ExitCode {
             seed,
             duration_s,
             capacity.and_then(|c| usize::try_from(c).ok()),
+            per_source.and_then(|c| usize::try_from(c).ok()),
         );
     }
     let Ok(exe) = std::env::current_exe() else {
@@ -312,6 +330,11 @@ fn main() -> ExitCode {
                 capacity
                     .iter()
                     .flat_map(|c| ["--table-capacity".to_owned(), c.to_string()]),
+            )
+            .args(
+                per_source
+                    .iter()
+                    .flat_map(|c| ["--max-per-source".to_owned(), c.to_string()]),
             )
             .stdout(Stdio::piped())
             // Held open until the child is reaped: the child exits when it
@@ -382,6 +405,12 @@ fn main() -> ExitCode {
             (v["vm_hwm_kb"].as_u64().unwrap_or(0) * 1024)
                 / r["table_entries_at_end"].as_u64().unwrap_or(0).max(1),
         );
+        // Records refused by reason (a big network's convergence can be
+        // held back by the per-source limits, which show up here).
+        if let Some(rejected) = r["rejected"].as_object() {
+            let reasons: Vec<String> = rejected.iter().map(|(k, c)| format!("{k} {c}")).collect();
+            eprintln!("sim-bench: {n} nodes, records rejected: {}", reasons.join(", "));
+        }
         // Where the messages went, per node (stderr: the table stays a table).
         if let Some(kinds) = r["messages_by_kind"].as_object() {
             let per_node: Vec<String> = kinds
