@@ -409,7 +409,10 @@ fn main() -> ExitCode {
         // held back by the per-source limits, which show up here).
         if let Some(rejected) = r["rejected"].as_object() {
             let reasons: Vec<String> = rejected.iter().map(|(k, c)| format!("{k} {c}")).collect();
-            eprintln!("sim-bench: {n} nodes, records rejected: {}", reasons.join(", "));
+            eprintln!(
+                "sim-bench: {n} nodes, records rejected: {}",
+                reasons.join(", ")
+            );
         }
         // Where the messages went, per node (stderr: the table stays a table).
         if let Some(kinds) = r["messages_by_kind"].as_object() {
