@@ -382,6 +382,12 @@ impl PeerTable {
         &self.limits
     }
 
+    /// Whether the table holds `capacity` entries: any new entry now
+    /// evicts another.
+    pub fn is_full(&self) -> bool {
+        self.len() >= self.limits.capacity
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -28,9 +28,9 @@ pub(crate) const MAX_CURSORS: usize = 64;
 /// cannot (a record a Bloom false positive hid when the cursor was made, or
 /// one our table evicted since).
 const FILTER_EVERY: usize = 8;
-/// A big filtered answer that brought new records is followed at once by
-/// up to this many more requests to the same peer, while our table is not
-/// full: a node far behind (new, or in a flash crowd) then takes in several
+/// A big filtered answer of which at least half was new to us is followed
+/// at once by up to this many more requests to the same peer, while our
+/// table is not full: a node far behind (new, or in a flash crowd) then takes in several
 /// answers' worth per round instead of one. With the round's own request
 /// that is 4 per stream per round, within the answerer's limit of 8 in a
 /// burst and one per 5 s.
@@ -346,7 +346,7 @@ impl Node {
         let cursor = p.cursor.filter(|_| !big);
         self.store_cursor(peer, cursor);
         // Still far behind this peer: ask again now rather than in a round.
-        let full = self.table.len() >= self.table.limits().capacity;
+        let full = self.table.is_full();
         if big
             && admitted * 2 >= p.peers.len()
             && p.filtered
@@ -427,7 +427,7 @@ impl Node {
         // A full table admits a new record only by evicting another, and
         // what it re-learns that way is not news: relaying it would send
         // records round the network for as long as tables churn.
-        let saturated = self.table.len() >= self.table.limits().capacity;
+        let saturated = self.table.is_full();
         let fresh = relay == Relay::IfFresh
             && parsed.body.issued_at.saturating_add(RELAY_WINDOW_S) >= now.as_secs();
         match self.table.offer(now, parsed, provenance) {
@@ -529,11 +529,11 @@ impl Node {
         let i = self.random_index(self.by_peer.len());
         if let Some(&conn) = self.by_peer.values().nth(i) {
             self.stats.gossip_rounds += 1;
-            if let Some(c) = self.conns.get_mut(&conn) {
+            let deltas = self.conns.get_mut(&conn).is_some_and(|c| {
                 c.follow_ups = FOLLOW_UPS;
-            }
-            let deltas = self.conns.get(&conn).is_some_and(|c| c.answers_deltas);
-            let full = self.table.len() >= self.table.limits().capacity;
+                c.answers_deltas
+            });
+            let full = self.table.is_full();
             let max = if deltas && !full {
                 MAX_ANSWER as u32
             } else {
