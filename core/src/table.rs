@@ -14,10 +14,13 @@
 //! - **Per-source caps.** Entries learned from a peer are counted per
 //!   *source bucket*: `SHA3(salt ‖ source key) mod buckets`, where the salt
 //!   is a secret from the node's seed (Bitcoin addrman's idea). A bucket
-//!   holds at most `max_per_source` entries, and an attacker cannot aim many
-//!   identities at one of our buckets without knowing the salt.
-//! - **Rate limits.** Each source bucket has a token bucket (0.1 record/s,
-//!   burst 1,000 by default) charged for every record it makes us verify.
+//!   holds at most `max_per_source` entries — a quarter of the capacity,
+//!   at least 1,000 ([`TableLimits::for_capacity`]) — and an attacker
+//!   cannot aim many identities at one of our buckets without knowing the
+//!   salt.
+//! - **Rate limits.** Each source bucket has a token bucket (burst of one
+//!   share, refilled at one share per 10,000 s: 0.25 record/s for the
+//!   default 10,000 entries) charged for every record it makes us verify.
 //! - **Capacity with eviction.** When full, the oldest entry we only heard of
 //!   and never contacted is evicted; peers we had a live, authenticated
 //!   connection with are kept unless they are offline and nothing else can
@@ -111,16 +114,49 @@ pub struct TableLimits {
     pub allow_tcp_endpoints: bool,
 }
 
-impl Default for TableLimits {
-    fn default() -> Self {
+/// Fewest entries one source bucket may insert, whatever the capacity.
+pub const MIN_SOURCE_SHARE: usize = 1_000;
+/// A table of `capacity` entries may take `capacity / SOURCES_TO_FILL`
+/// entries from one source bucket (when that is above [`MIN_SOURCE_SHARE`]).
+pub const SOURCES_TO_FILL: usize = 4;
+/// A source bucket's token bucket refills one whole share in this time.
+pub const SHARE_REFILL_MS: u64 = 10_000_000;
+
+impl TableLimits {
+    /// Limits for a table of `capacity` entries, with the per-source
+    /// defences scaled to it.
+    ///
+    /// Why scaled: a node has to hear a network of `N ≤ capacity` nodes from
+    /// at least `N / max_per_source` distinct sources. With a fixed share of
+    /// 1,000 a 10,000-entry table needed ≥ 10 sources while a node keeps 8
+    /// outbound connections, and it filled only as rotation brought new
+    /// ones (35 gossip rounds at 10,000 nodes, BENCHMARKS.md). A share of a
+    /// quarter lets half the outbound connections fill a table, while one
+    /// source still holds at most a quarter of it, and an attacker must win
+    /// four connections whose keys fall into different secret buckets to
+    /// cover it with heard-of entries (which still never evict a peer we
+    /// contacted). The burst equals the share, so a source can hand over
+    /// its share in one go, and the refill gives back one share per
+    /// [`SHARE_REFILL_MS`] (10,000 s): 0.1 record/s at the 1,000 floor,
+    /// 0.25/s for a 10,000-entry table.
+    pub fn for_capacity(capacity: usize) -> Self {
+        let share = (capacity / SOURCES_TO_FILL).max(MIN_SOURCE_SHARE);
+        let share_u64 = u64::try_from(share).unwrap_or(u64::MAX);
         Self {
-            capacity: 10_000,
-            max_per_source: 1_000,
+            capacity,
+            max_per_source: share,
             source_buckets: 1_024,
-            source_burst: 1_000,
-            source_refill_ms: 10_000,
+            source_burst: share_u64,
+            source_refill_ms: (SHARE_REFILL_MS / share_u64).max(1),
             allow_tcp_endpoints: false,
         }
+    }
+}
+
+impl Default for TableLimits {
+    /// [`TableLimits::for_capacity`] of 10,000 entries.
+    fn default() -> Self {
+        Self::for_capacity(10_000)
     }
 }
 

@@ -321,7 +321,7 @@ impl RunConfig {
             c.max_connections = v;
         }
         if let Some(v) = t.table_capacity {
-            c.table_capacity = v;
+            c.set_table_capacity(v);
         }
         if let Some(v) = t.gossip_interval_ms {
             c.gossip_interval_ms = v;

@@ -358,7 +358,10 @@ impl<N: SimNode> World<N> {
         let poison = Poison::build(&cfg.adversaries, &params, &mut setup, &targets, start_secs)
             .map_err(|e| SimError::Setup(e.to_string()))?;
 
-        let defaults = NodeConfig::new(params.clone(), Role::Participant, 0, cfg.difficulty);
+        let mut defaults = NodeConfig::new(params.clone(), Role::Participant, 0, cfg.difficulty);
+        if let Some(v) = cfg.node.table_capacity {
+            defaults.set_table_capacity(v);
+        }
         let gossip_interval_ms = cfg
             .node
             .gossip_interval_ms
@@ -474,7 +477,7 @@ impl<N: SimNode> World<N> {
             config.gossip_interval_ms = v;
         }
         if let Some(v) = t.table_capacity {
-            config.table_capacity = v;
+            config.set_table_capacity(v);
         }
         if let Some(v) = t.max_per_source {
             config.max_per_source = v;

@@ -329,9 +329,11 @@ pub struct NodeConfig {
     pub target_outbound: usize,
     /// Most simultaneous connections (inbound + outbound).
     pub max_connections: usize,
-    /// Peer-table capacity.
+    /// Peer-table capacity. Set it with [`NodeConfig::set_table_capacity`],
+    /// which scales the per-source limits with it.
     pub table_capacity: usize,
-    /// Most table entries one source may have inserted.
+    /// Most table entries one source may have inserted (a quarter of the
+    /// capacity, at least 1,000: [`TableLimits::for_capacity`]).
     pub max_per_source: usize,
     /// Period of get-peers gossip to a random connected peer.
     pub gossip_interval_ms: u64,
@@ -350,7 +352,7 @@ pub struct NodeConfig {
     /// Records one source bucket may make us verify in a burst.
     pub source_burst: u64,
     /// One more record per source bucket every this many milliseconds
-    /// (10,000 = 0.1/s).
+    /// (4,000 = 0.25/s for the default 10,000-entry table).
     pub source_refill_ms: u64,
     /// Peer events pushed to one subscriber in a burst.
     pub push_burst: u64,
@@ -381,6 +383,7 @@ pub struct NodeConfig {
 impl NodeConfig {
     /// Defaults for a network.
     pub fn new(params: NetworkParams, role: Role, pow_nonce: u64, pow_difficulty: u8) -> Self {
+        let table = TableLimits::default();
         Self {
             params,
             role,
@@ -391,17 +394,17 @@ impl NodeConfig {
             initial_sequence: 0,
             target_outbound: 8,
             max_connections: 64,
-            table_capacity: 10_000,
-            max_per_source: 1_000,
+            table_capacity: table.capacity,
+            max_per_source: table.max_per_source,
             gossip_interval_ms: 30_000,
             ping_interval_ms: 60_000,
             idle_timeout_ms: 180_000,
             handshake_timeout_ms: 30_000,
             max_message_len: 1 << 20,
             max_frame_len: crate::codec::DEFAULT_MAX_FRAME_LEN + 1024,
-            source_buckets: 1_024,
-            source_burst: 1_000,
-            source_refill_ms: 10_000,
+            source_buckets: table.source_buckets,
+            source_burst: table.source_burst,
+            source_refill_ms: table.source_refill_ms,
             push_burst: 100,
             push_refill_ms: 1_000,
             gossip_max: 64,
@@ -413,6 +416,18 @@ impl NodeConfig {
             send_queue_len: 64,
             verify_cache: None,
         }
+    }
+
+    /// Set the peer-table capacity and the per-source limits that go with
+    /// it ([`TableLimits::for_capacity`]): a bigger table must be fillable
+    /// from as few sources as a small one. Set `max_per_source`,
+    /// `source_burst` or `source_refill_ms` after this to override them.
+    pub fn set_table_capacity(&mut self, capacity: usize) {
+        let t = TableLimits::for_capacity(capacity);
+        self.table_capacity = t.capacity;
+        self.max_per_source = t.max_per_source;
+        self.source_burst = t.source_burst;
+        self.source_refill_ms = t.source_refill_ms;
     }
 }
 

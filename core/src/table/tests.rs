@@ -376,3 +376,60 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn per_source_limits_scale_with_capacity_above_a_floor() {
+    let small = TableLimits::for_capacity(100);
+    assert_eq!(
+        (
+            small.max_per_source,
+            small.source_burst,
+            small.source_refill_ms
+        ),
+        (1_000, 1_000, 10_000)
+    );
+    let at_floor = TableLimits::for_capacity(4_000);
+    assert_eq!(at_floor.max_per_source, 1_000);
+    let default = TableLimits::default();
+    assert_eq!(default.capacity, 10_000);
+    assert_eq!(
+        (
+            default.max_per_source,
+            default.source_burst,
+            default.source_refill_ms
+        ),
+        (2_500, 2_500, 4_000)
+    );
+    let big = TableLimits::for_capacity(100_000);
+    assert_eq!(
+        (big.max_per_source, big.source_burst, big.source_refill_ms),
+        (25_000, 25_000, 400)
+    );
+    // Four sources fill any table above the floor, and no fewer can.
+    for limits in [default, big] {
+        assert!(limits.max_per_source * SOURCES_TO_FILL >= limits.capacity);
+        assert!(limits.max_per_source * (SOURCES_TO_FILL - 1) < limits.capacity);
+    }
+}
+
+/// One source hands over its whole share of a big table in one burst (a
+/// quarter of it) and then nothing new; a second source goes on.
+#[test]
+fn one_source_fills_a_quarter_of_a_big_table_and_no_more() {
+    let limits = TableLimits::for_capacity(4_400);
+    let share = limits.max_per_source;
+    assert_eq!(share, 1_100);
+    let mut t = PeerTable::new(identity(0).address(), params(), limits, [3; 32]);
+    let p = params();
+    let a = Provenance::Heard(identity(1_000_001).address());
+    let b = Provenance::Heard(identity(1_000_002).address());
+    let n = u32::try_from(share).unwrap();
+    for i in 1..=n {
+        let r = record(&p, &identity(i), Role::Participant, 1, T0);
+        assert_eq!(t.offer(now(), r, a), Ok(Admitted::New), "record {i}");
+    }
+    let r = record(&p, &identity(n + 1), Role::Participant, 1, T0);
+    assert_eq!(t.offer(now(), r.clone(), a), Err(Rejected::SourceFull));
+    assert_eq!(t.offer(now(), r, b), Ok(Admitted::New));
+    assert_eq!(t.len(), share + 1);
+}

@@ -793,3 +793,21 @@ fn a_peer_that_breaks_the_protocol_is_not_redialled_at_once() {
     assert_eq!(info.failures, 1);
     assert!(net.nodes[a].table().get(&net.addr(b)).unwrap().next_retry > now);
 }
+
+/// `set_table_capacity` carries the per-source limits along, and the node's
+/// table gets them: a big table must not need more sources than a node has
+/// connections (PROTOCOL.md §8.1).
+#[test]
+fn a_bigger_table_gets_bigger_per_source_limits() {
+    let mut cfg = config(params(), 10, Role::Participant);
+    cfg.set_table_capacity(100_000);
+    let (net, h, _) = Net::star(cfg, [Role::Participant; 3]);
+    let limits = net.nodes[h].table().limits();
+    assert_eq!(limits.capacity, 100_000);
+    assert_eq!(limits.max_per_source, 25_000);
+    assert_eq!(limits.source_burst, 25_000);
+    assert_eq!(limits.source_refill_ms, 400);
+    // The default node is the 10,000-entry case.
+    let d = config(params(), 10, Role::Participant);
+    assert_eq!((d.table_capacity, d.max_per_source), (10_000, 2_500));
+}
