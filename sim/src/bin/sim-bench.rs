@@ -16,9 +16,10 @@
 //! table cost per node.
 //!
 //! `--max-per-source K` sets every node's cap on the table entries one
-//! source bucket may insert (default: the node's 1,000); for measuring how
-//! much that defence holds back convergence in networks larger than
-//! K × the node's peers (the refusals are printed by reason).
+//! source bucket may insert (default: the node's, scaled with the table:
+//! a quarter of C, at least 1,000); for measuring how much that defence
+//! holds back convergence in networks larger than K × the node's peers
+//! (the refusals are printed by reason).
 //!
 //! `--table-bytes N` measures what one peer-table entry costs: the growth
 //! of resident memory while N verified records go into one table (a real
